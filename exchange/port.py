@@ -60,6 +60,12 @@ class Exchange(Protocol):
         Paper: pending market orders fill at the bar's open, stops trigger inside
         [low, high]. Live: poll the venue for fills and order states."""
 
+    def bar_closed(self, candle: CandleClosed) -> list[Event]:
+        """The loop has processed this bar's intrabar answers and is about to hand the
+        core the close. Orders submitted before this call (e.g. the stop placed after an
+        entry filled at the bar's open) were live during the rest of the bar; orders
+        submitted after it rest until the next bar. Live adapters usually return []."""
+
     def submit(self, order: OrderSubmitted) -> list[Event]:
         """Place an order (idempotent on client_id: a retry looks it up first).
         Answers OrderAccepted / OrderRejected / OrderFilled / ErrorObserved."""
