@@ -1,0 +1,99 @@
+"""Equity-curve metrics: drawdown, MDD and daily/weekly/monthly returns.
+
+SQL over a relation named `equity(ts, equity[, seq])`, ordered by ts and then by
+seq when the relation has it (several marks can share a bar's ts), so the work
+stays inside DuckDB however long the curve is.
+
+Definitions (repeated in the README "Reports" section):
+- drawdown at a point = (running peak - equity) / running peak;
+- mdd = the largest drawdown of the series (a ratio, 0.25 = 25 %);
+- a period's return = its last equity / the previous period's last equity - 1;
+  the first period is measured from its own first equity. Periods are UTC calendar
+  days, ISO weeks (starting Monday) and calendar months.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+from projections.report_sql import column_names, fetch_df, fetch_dicts
+
+PERIOD_UNITS = {"daily": "day", "weekly": "week", "monthly": "month"}
+
+_ORDERED = """
+ordered AS (
+    SELECT ts, equity, row_number() OVER (ORDER BY {order}) AS rn FROM equity WHERE equity IS NOT NULL
+)"""
+
+DRAWDOWN_SQL = "WITH" + _ORDERED + """, peaks AS (
+    SELECT rn, ts, equity, max(equity) OVER (ORDER BY rn ROWS UNBOUNDED PRECEDING) AS peak FROM ordered
+)
+SELECT ts, equity, peak, CASE WHEN peak > 0 THEN (peak - equity) / peak END AS drawdown
+FROM peaks ORDER BY rn
+"""
+
+MDD_SQL = "WITH" + _ORDERED + """, peaks AS (
+    SELECT rn, ts, equity, max(equity) OVER (ORDER BY rn ROWS UNBOUNDED PRECEDING) AS peak FROM ordered
+)
+SELECT count(*) AS points,
+       max(CASE WHEN peak > 0 THEN (peak - equity) / peak END) AS mdd,
+       arg_max(ts, CASE WHEN peak > 0 THEN (peak - equity) / peak END) AS mdd_trough_ts,
+       arg_min(equity, rn) AS start_equity,
+       arg_max(equity, rn) AS end_equity,
+       count(*) FILTER (WHERE peak <= 0) AS nonpositive_peaks
+FROM peaks
+"""
+
+PERIOD_SQL = "WITH" + _ORDERED + """, periods AS (
+    SELECT date_trunc('{unit}', epoch_ms(ts)) AS period,
+           arg_min(equity, rn) AS first_equity,
+           arg_max(equity, rn) AS end_equity
+    FROM ordered GROUP BY 1
+), chained AS (
+    SELECT period, coalesce(lag(end_equity) OVER (ORDER BY period), first_equity) AS start_equity, end_equity
+    FROM periods
+)
+SELECT period, start_equity, end_equity, end_equity - start_equity AS change,
+       CASE WHEN start_equity > 0 THEN end_equity / start_equity - 1 END AS return
+FROM chained ORDER BY period
+"""
+
+
+def _order(con: duckdb.DuckDBPyConnection) -> str:
+    columns = {c.lower() for c in column_names(con, "equity")}
+    return "ts, seq" if "seq" in columns else "ts"
+
+
+def drawdown_series(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """ts, equity, running peak and drawdown for every point of the curve."""
+    return fetch_df(con, DRAWDOWN_SQL.format(order=_order(con)))
+
+
+def equity_summary(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
+    """mdd (+ note when undefined), its trough time, start/end equity and total return."""
+    row = fetch_dicts(con, MDD_SQL.format(order=_order(con)))[0]
+    points, mdd, start, end = row["points"], row["mdd"], row["start_equity"], row["end_equity"]
+    trough_ts, nonpositive = row["mdd_trough_ts"], row["nonpositive_peaks"]
+    out: dict[str, Any] = {"equity_points": int(points), "start_equity": start, "end_equity": end}
+    if points == 0:
+        out.update(mdd=None, mdd_note="no equity series", mdd_trough_ts=None)
+    elif mdd is None:
+        out.update(mdd=None, mdd_note="equity never above zero", mdd_trough_ts=None)
+    else:
+        out.update(mdd=float(mdd), mdd_trough_ts=int(trough_ts) if mdd > 0 else None)
+        if nonpositive:
+            out["mdd_note"] = f"{nonpositive} points before a positive peak ignored"
+    if points and start and start > 0:
+        out["total_return"] = end / start - 1
+    else:
+        out["total_return"] = None
+        out["total_return_note"] = "no equity series" if not points else "start equity not positive"
+    return out
+
+
+def period_returns(con: duckdb.DuckDBPyConnection, period: str) -> pd.DataFrame:
+    """period (UTC start), start_equity, end_equity, change, return for daily|weekly|monthly."""
+    unit = PERIOD_UNITS[period]
+    return fetch_df(con, PERIOD_SQL.format(order=_order(con), unit=unit))
