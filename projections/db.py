@@ -1,0 +1,110 @@
+"""Public entry of the read side: a DuckDB connection where every projection view exists.
+
+    connect(journal_dir, read_only_query=False) -> duckdb.DuckDBPyConnection
+    query_df(journal_dir, sql) -> pandas.DataFrame
+
+The projection lives in `DIR/projections.duckdb` (the journal reader ignores it) and is
+caught up on each connect. Another process holding that file (DuckDB allows one writer
+process) or an unwritable directory never fails a query: the projection is then built
+in memory from the journal instead. Close the connection when done: an open read-write
+connection makes other processes fall back to the in-memory build.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Iterable
+
+import duckdb
+import pandas as pd
+
+from journal.errors import BadInput
+from projections.store import CatchUp, RecordSource, catch_up
+
+DB_FILE = "projections.duckdb"
+
+
+class QueryError(BadInput):
+    """DuckDB refused a query (syntax, unknown column, ...): exit 2 with its message in one line."""
+
+
+def one_line(exc: BaseException) -> str:
+    return " ".join(part.strip() for part in str(exc).splitlines() if part.strip())
+
+
+def _journal_records(journal_dir: Path, from_seq: int) -> Iterable[Any]:
+    from journal.reader import read_records
+
+    return read_records(journal_dir, from_seq=from_seq)
+
+
+def _open_file(path: Path) -> duckdb.DuckDBPyConnection | None:
+    """The projection file opened read-write, or None when another process holds it / unwritable."""
+    try:
+        return duckdb.connect(str(path))
+    except (duckdb.IOException, OSError):
+        return None
+    except duckdb.Error:
+        # Not a usable DuckDB file (damaged or from an incompatible DuckDB): it is only a cache.
+        for stale in (path, path.with_name(path.name + ".wal")):
+            stale.unlink(missing_ok=True)
+        try:
+            return duckdb.connect(str(path))
+        except (duckdb.Error, OSError):
+            return None
+
+
+def connect_with_stats(journal_dir: str | Path, read_only_query: bool = False,
+                       source: RecordSource = _journal_records) -> tuple[duckdb.DuckDBPyConnection, CatchUp, bool]:
+    """connect() plus how the catch-up went and whether the in-memory fallback was used."""
+    journal_dir = Path(journal_dir)
+    first = next(iter(source(journal_dir, 1)), None)  # BadInput here for a missing/non-journal dir
+    path = journal_dir / DB_FILE
+    con = _open_file(path)
+    if con is not None:
+        try:
+            result = catch_up(con, journal_dir, source, first)
+        except BaseException:
+            con.close()
+            raise
+        if not read_only_query:
+            return con, result, False
+        con.close()
+        try:
+            return duckdb.connect(str(path), read_only=True), result, False
+        except (duckdb.Error, OSError):
+            pass  # someone took the file between close and reopen: build in memory
+    con = duckdb.connect(":memory:")
+    return con, catch_up(con, journal_dir, source, first), True
+
+
+def connect(journal_dir: str | Path, read_only_query: bool = False) -> duckdb.DuckDBPyConnection:
+    """Build or catch up the projection of `journal_dir`; a connection where all views exist.
+
+    read_only_query=True returns a read-only connection to the projection file (queries
+    cannot alter it), used by `journal sql`."""
+    return connect_with_stats(journal_dir, read_only_query)[0]
+
+
+def run_query(con: duckdb.DuckDBPyConnection, sql: str) -> duckdb.DuckDBPyRelation | None:
+    """Execute one user query; DuckDB errors become QueryError (exit 2, one line)."""
+    if not sql.strip():
+        raise QueryError("empty SQL query")
+    try:
+        return con.sql(sql)
+    except duckdb.Error as exc:
+        raise QueryError(f"SQL error: {one_line(exc)}") from None
+
+
+def query_df(journal_dir: str | Path, sql: str) -> pd.DataFrame:
+    """Run `sql` over the projection views of `journal_dir` and return the rows as a DataFrame."""
+    con = connect(journal_dir, read_only_query=True)
+    try:
+        rel = run_query(con, sql)
+        if rel is None:
+            return pd.DataFrame()
+        try:
+            return rel.df()
+        except duckdb.Error as exc:
+            raise QueryError(f"SQL error: {one_line(exc)}") from None
+    finally:
+        con.close()

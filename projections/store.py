@@ -1,0 +1,102 @@
+"""The projection's DuckDB file: create, check, catch up incrementally, or drop and rebuild.
+
+State kept in `projection_meta`: the schema fingerprint, the last applied seq and the
+fingerprints of the first and the last applied record. On every catch-up both are
+compared with the journal; any mismatch (another journal in the directory, a rewritten
+history, a changed projection schema) drops every table and replays from seq 1.
+Each batch commits together with its meta row, so an interrupted build resumes cleanly.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Iterable, Iterator
+
+import duckdb
+
+from projections.loader import apply_batch, chunks, record_fingerprint, to_arrow
+from projections.schema import EVENTS, META_DDL, TABLES, schema_fingerprint
+from projections.views import VIEWS
+
+RecordSource = Callable[[Path, int], Iterable[Any]]
+"""(journal_dir, from_seq) -> records in seq order (journal.reader.read_records)."""
+
+
+@dataclass
+class CatchUp:
+    applied: int  # records loaded by this call
+    rebuilt: bool  # tables were dropped and rebuilt from seq 1
+    last_seq: int
+
+
+def read_meta(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    exists = con.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE database_name = current_database() "
+        "AND schema_name = 'main' AND table_name = 'projection_meta'").fetchone()[0]
+    if not exists:
+        return {}
+    return dict(con.execute("SELECT key, value FROM projection_meta").fetchall())
+
+
+def _set_meta(con: duckdb.DuckDBPyConnection, **values: str) -> None:
+    con.executemany("INSERT OR REPLACE INTO projection_meta VALUES (?, ?)", list(values.items()))
+
+
+def recreate(con: duckdb.DuckDBPyConnection) -> None:
+    """Drop everything in the projection and create empty tables, views and meta."""
+    db = con.execute("SELECT current_database()").fetchone()[0]
+    for (name,) in con.execute("SELECT view_name FROM duckdb_views() WHERE database_name = ? "
+                               "AND schema_name = 'main' AND NOT internal", [db]).fetchall():
+        con.execute(f'DROP VIEW IF EXISTS "{name}"')
+    for (name,) in con.execute("SELECT table_name FROM duckdb_tables() WHERE database_name = ? "
+                               "AND schema_name = 'main'", [db]).fetchall():
+        con.execute(f'DROP TABLE IF EXISTS "{name}"')
+    con.execute(META_DDL)
+    con.execute(EVENTS.ddl())
+    for spec in TABLES:
+        con.execute(spec.ddl())
+    for name, select in VIEWS.items():
+        con.execute(f"CREATE VIEW {name} AS {select}")
+    _set_meta(con, schema=schema_fingerprint(), last_seq="0", first_fp="", last_fp="")
+
+
+def _still_matches(meta: dict[str, str], first: Any, source: RecordSource, journal_dir: Path,
+                   last: int) -> Iterator[Any] | None:
+    """Iterator over the records after `last` if the stored prefix is still the journal's; else None."""
+    if first is None or record_fingerprint(first) != meta.get("first_fp"):
+        return None
+    it = iter(source(journal_dir, last))
+    head = next(it, None)
+    if head is None or head.seq != last or record_fingerprint(head) != meta.get("last_fp"):
+        return None
+    return it
+
+
+def catch_up(con: duckdb.DuckDBPyConnection, journal_dir: Path, source: RecordSource,
+             first: Any) -> CatchUp:
+    """Bring the projection up to the journal's last whole record. `first`: its first record."""
+    meta = read_meta(con)
+    rebuilt = False
+    last = int(meta.get("last_seq", 0) or 0)
+    rest = None
+    if meta.get("schema") == schema_fingerprint() and last > 0:
+        rest = _still_matches(meta, first, source, journal_dir, last)
+    if rest is None:
+        rebuilt = bool(meta)
+        con.begin()
+        recreate(con)
+        con.commit()
+        last = 0
+        rest = iter(source(journal_dir, 1))
+    applied = 0
+    for batch in chunks(rest):
+        con.begin()
+        apply_batch(con, to_arrow(batch))
+        values = {"last_seq": str(batch[-1].seq), "last_fp": record_fingerprint(batch[-1])}
+        if last == 0 and applied == 0:
+            values["first_fp"] = record_fingerprint(batch[0])
+        _set_meta(con, **values)
+        con.commit()
+        applied += len(batch)
+        last = batch[-1].seq
+    return CatchUp(applied=applied, rebuilt=rebuilt, last_seq=last)

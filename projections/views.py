@@ -1,0 +1,84 @@
+"""The SQL views `journal sql` exposes (names and columns per DESIGN.md, extras appended).
+
+Views are thin: the typed tables in `projections.schema` hold the rows; views pick the
+contract's columns first and fold what needs folding (order status, equity source,
+duplicate fills). Every view keeps `seq` so rows can be traced back to the journal.
+"""
+from __future__ import annotations
+
+_FILLS = """
+SELECT seq, client_id, symbol, ts, side, qty, price, fee, purpose, fee_asset, fill_id, cum_qty, order_qty
+FROM fills_t
+QUALIFY row_number() OVER (PARTITION BY client_id, fill_id ORDER BY seq) = 1
+"""
+# A fill reported twice (same client_id + fill_id) counts once, as the core applies it once.
+
+_ORDERS = """
+WITH sub AS (
+    SELECT * FROM orders_t QUALIFY row_number() OVER (PARTITION BY client_id ORDER BY seq) = 1
+), f AS (
+    SELECT client_id, sum(qty) AS filled_qty, sum(qty * price) / nullif(sum(qty), 0) AS avg_fill_price,
+           max(cum_qty) AS max_cum_qty, max(seq) AS last_fill_seq
+    FROM fills GROUP BY client_id
+), u AS (
+    SELECT client_id,
+           bool_or("update" = 'order_accepted') AS was_accepted,
+           bool_or("update" = 'order_rejected') AS was_rejected,
+           bool_or("update" = 'order_canceled') AS was_canceled,
+           max(seq) AS last_update_seq,
+           arg_max(reason, seq) FILTER (WHERE "update" IN ('order_rejected', 'order_canceled')) AS status_reason
+    FROM order_updates_t GROUP BY client_id
+), folded AS (
+    SELECT s.*, coalesce(greatest(f.filled_qty, f.max_cum_qty), 0) AS filled_qty, f.avg_fill_price,
+           coalesce(u.was_accepted, false) AS was_accepted, coalesce(u.was_rejected, false) AS was_rejected,
+           coalesce(u.was_canceled, false) AS was_canceled, u.status_reason,
+           greatest(s.seq, u.last_update_seq, f.last_fill_seq) AS last_seq
+    FROM sub s LEFT JOIN f USING (client_id) LEFT JOIN u USING (client_id)
+)
+SELECT client_id, symbol, ts, side, kind, qty, price, stop_price, reduce_only, purpose,
+       CASE WHEN was_rejected THEN 'rejected'
+            WHEN qty > 0 AND filled_qty >= qty * (1 - 1e-9) THEN 'filled'
+            WHEN was_canceled THEN 'canceled'
+            WHEN filled_qty > 0 THEN 'partially_filled'
+            WHEN was_accepted THEN 'accepted'
+            ELSE 'submitted' END AS status,
+       filled_qty, avg_fill_price, status_reason, seq, last_seq
+FROM folded
+"""
+# Status precedence: rejected > filled (fills reach the order qty) > canceled > partially_filled
+# > accepted > submitted. A partially filled order that was then canceled is `canceled`
+# with filled_qty > 0.
+
+_EQUITY = """
+SELECT ts, equity, seq, 'marked' AS source FROM equity_marked_t
+UNION ALL
+SELECT ts, equity, seq, 'observed' AS source FROM equity_observed_t
+WHERE NOT EXISTS (SELECT 1 FROM equity_marked_t)
+"""
+# The core's mark-to-market (equity_marked) when the journal has any; else the exchange's numbers.
+
+VIEWS: dict[str, str] = {
+    "events": "SELECT seq, ts, kind, symbol, payload, recorded_at, v FROM events_t",
+    "candles": "SELECT symbol, ts, open, high, low, close, volume, timeframe, seq FROM candles_t",
+    "signals": "SELECT seq, symbol, ts, side, accepted, filter_reason, close, channel_high, channel_low, atr "
+               "FROM signals_t",
+    "entries": "SELECT seq, symbol, ts, side, qty, ref_price, stop_price, atr, risk_amount, notional, equity "
+               "FROM entries_t",
+    "fills": _FILLS,
+    "orders": _ORDERS,
+    "order_updates": 'SELECT seq, ts, client_id, symbol, "update", reason, exchange_id, code, message '
+                     "FROM order_updates_t",
+    "trades": "SELECT trade_id, symbol, side, entry_ts, exit_ts, entry_price, exit_price, qty, pnl, fees, "
+              "exit_reason, seq FROM trades_t",
+    "stops": "SELECT seq, symbol, ts, side, stop_price, reason, prev_stop FROM stops_t",
+    "pyramids": "SELECT seq, symbol, ts, side, level, qty, trigger_price FROM pyramids_t",
+    "equity": _EQUITY,
+    "anchors": "SELECT day, equity, ts, seq FROM anchors_t",
+    "kill_switch": "SELECT seq, ts, reason, error_seqs, error_reasons, window_sec, max_errors FROM kill_switch_t",
+    "emergency_actions": "SELECT seq, ts, policy, action, outcome, reason, symbol, trigger FROM emergency_t",
+    "errors": "SELECT seq, ts, kind, reason, source, code, message, symbol, client_id FROM errors_t",
+    "sessions": "SELECT seq, ts, run_id, mode, version, config_digest, symbols, timeframe FROM sessions_t",
+    "halts": "SELECT seq, ts, kind, symbol, payload->>'reason' AS reason FROM events_t WHERE kind IN "
+             "('halted', 'resumed', 'halt_requested', 'resume_requested', 'protect_only_requested')",
+}
+"""View name -> SELECT. Order matters: `orders` reads `fills`."""
