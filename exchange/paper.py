@@ -1,0 +1,221 @@
+"""The paper exchange: a simulated USDⓈ-M venue behind the `Exchange` port.
+
+Rules (README "Backtest, replay and baseline"): market orders fill at the next bar's
+open; stops and take-profits fill at their level or at the open when the bar gapped
+beyond it; stops are checked before take-profits, and once a protective stop filled
+in a bar no exposure-adding conditional order triggers in that bar (the stop wins);
+orders placed between `advance` and `bar_closed` are live for the rest of the bar,
+later ones rest until the next bar. Fills are timestamped with the bar's open time.
+Reduce-only orders never flip a position; they are canceled when it closes.
+"""
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Sequence
+
+from exchange import paper_state
+from exchange.paper_fills import (
+    CONDITIONAL_KINDS, EVALUATION_ORDER, apply_fill, conditional_fill_price, reducible_qty,
+    slipped, trigger_level, unrealized, would_trigger_now,
+)
+from exchange.paper_markets import MarketRules, rules_for
+from exchange.paper_state import DUST, BarAnswers, PaperOrder, PaperPosition, PaperState
+from exchange.port import OrderStatus, PositionStatus
+from journal.events import (
+    CandleClosed, Event, MarketLoaded, OrderAccepted, OrderCanceled, OrderCancelRequested,
+    OrderFilled, OrderRejected, OrderSubmitted,
+)
+
+
+class PaperExchange:
+    """Simulated venue. With `state_path` every change is saved atomically (restartable)."""
+
+    name = "paper"
+
+    def __init__(self, *, fee_rate: float = 0.0005, slippage_bps: float = 0.0, initial_equity: float = 10_000.0,
+                 state_path: Path | None = None, markets: dict[str, MarketRules] | None = None) -> None:
+        self.fee_rate = fee_rate
+        self.slippage_bps = slippage_bps
+        self.state_path = Path(state_path) if state_path is not None else None
+        restored = paper_state.load(self.state_path) if self.state_path is not None else None
+        self._state = restored or PaperState(initial_equity=initial_equity, cash=initial_equity)
+        self._overrides = markets
+        self._markets: dict[str, MarketRules] = {}
+
+    # ------------------------------------------------------------------ the port: market data and steps
+
+    def load_markets(self, symbols: Sequence[str], ts: int) -> list[MarketLoaded]:
+        loaded = []
+        for symbol in symbols:
+            rules = self._markets[symbol] = rules_for(symbol, self._overrides)
+            loaded.append(MarketLoaded(ts=ts, symbol=symbol, tick_size=rules.tick_size, step_size=rules.step_size,
+                                       min_qty=rules.min_qty, min_notional=rules.min_notional))
+        return loaded
+
+    def advance(self, candle: CandleClosed) -> list[Event]:
+        seen = self._state.advanced.get(candle.symbol)
+        if seen is not None and candle.ts <= seen.ts:  # a restarted loop re-feeds a bar: same answers
+            return list(seen.events) if candle.ts == seen.ts else []
+        self._state.bar_in_progress[candle.symbol] = candle.ts
+        self._state.last_price[candle.symbol] = candle.open
+        events = self._run_orders(candle, self._open_orders_of(candle.symbol))
+        self._state.advanced[candle.symbol] = BarAnswers(ts=candle.ts, events=events)
+        self._persist()
+        return events
+
+    def bar_closed(self, candle: CandleClosed) -> list[Event]:
+        seen = self._state.closed.get(candle.symbol)
+        if seen is not None and candle.ts <= seen.ts:
+            return list(seen.events) if candle.ts == seen.ts else []
+        armed = [o for o in self._open_orders_of(candle.symbol)
+                 if o.armed_bar == candle.ts and o.order_kind in CONDITIONAL_KINDS]
+        events = self._run_orders(candle, armed)
+        self._state.bar_in_progress.pop(candle.symbol, None)
+        self._state.last_price[candle.symbol] = candle.close
+        self._state.closed[candle.symbol] = BarAnswers(ts=candle.ts, events=events)
+        self._persist()
+        return events
+
+    def submit(self, order: OrderSubmitted) -> list[Event]:
+        state = self._state
+        if order.client_id in state.orders:
+            return [OrderRejected(ts=order.ts, client_id=order.client_id, symbol=order.symbol, reason="duplicate",
+                                  code=-4116, message="client order id already used")]
+        candidate = PaperOrder(
+            client_id=order.client_id, exchange_id=f"P{state.order_count + 1}", symbol=order.symbol,
+            side=order.side, order_kind=order.order_kind, qty=order.qty, purpose=order.purpose,
+            number=state.order_count + 1, price=order.price, stop_price=order.stop_price,
+            reduce_only=order.reduce_only, armed_bar=state.bar_in_progress.get(order.symbol))
+        refusal = self._refusal(candidate)
+        if refusal is not None:
+            reason, code, message = refusal
+            return [OrderRejected(ts=order.ts, client_id=order.client_id, symbol=order.symbol, reason=reason,
+                                  code=code, message=message)]
+        state.order_count += 1
+        state.orders[order.client_id] = candidate
+        self._persist()
+        return [OrderAccepted(ts=order.ts, client_id=order.client_id, symbol=order.symbol,
+                              exchange_id=candidate.exchange_id)]
+
+    def cancel(self, request: OrderCancelRequested) -> list[Event]:
+        order = self._state.orders.get(request.client_id)
+        if order is None or order.status != "open":
+            status = "never placed" if order is None else order.status
+            return [OrderRejected(ts=request.ts, client_id=request.client_id, symbol=request.symbol,
+                                  reason="unknown_order", code=-2011, message=f"order is {status}")]
+        order.status = "canceled"
+        self._persist()
+        return [OrderCanceled(ts=request.ts, client_id=order.client_id, symbol=order.symbol, reason=request.reason)]
+
+    # ------------------------------------------------------------------ the port: queries (reconciliation)
+
+    def fetch_order(self, client_id: str, symbol: str) -> OrderStatus | None:
+        order = self._state.orders.get(client_id)
+        return _status_of(order) if order is not None and order.symbol == symbol else None
+
+    def open_orders(self, symbol: str) -> list[OrderStatus]:
+        return [_status_of(o) for o in self._open_orders_of(symbol)]
+
+    def positions(self) -> list[PositionStatus]:
+        return [PositionStatus(symbol=symbol, side="long" if p.qty > 0 else "short", qty=abs(p.qty),
+                               entry_price=p.entry_price)
+                for symbol, p in sorted(self._state.positions.items()) if abs(p.qty) > DUST]
+
+    def equity(self, mark_to_market: bool = False) -> float:
+        """Wallet equity: initial + realized pnl - fees (+ unrealized at the last price when asked)."""
+        cash = self._state.cash
+        if not mark_to_market:
+            return cash
+        return cash + sum(unrealized(p, self._state.last_price.get(s, p.entry_price))
+                          for s, p in self._state.positions.items())
+
+    # ------------------------------------------------------------------ internals
+
+    def _open_orders_of(self, symbol: str) -> list[PaperOrder]:
+        orders = [o for o in self._state.orders.values() if o.symbol == symbol and o.status == "open"]
+        return sorted(orders, key=lambda o: (EVALUATION_ORDER[o.order_kind], o.number))
+
+    def _refusal(self, order: PaperOrder) -> tuple[str, int | None, str] | None:
+        rules = self._markets.get(order.symbol)
+        if rules is None:
+            return "unknown_symbol", -1121, f"{order.symbol} not loaded"
+        if order.order_kind not in EVALUATION_ORDER:
+            return "invalid_kind", -1116, order.order_kind
+        if not (math.isfinite(order.qty) and order.qty > 0):
+            return "invalid_qty", -4003, f"qty {order.qty}"
+        level = trigger_level(order)
+        if order.order_kind in CONDITIONAL_KINDS and not (level is not None and math.isfinite(level) and level > 0):
+            return "invalid_price", -4014, f"{order.order_kind} needs a positive price"
+        last = self._state.last_price.get(order.symbol)
+        if last is not None and would_trigger_now(order, last):
+            return "would_trigger", -2021, f"order would immediately trigger (last {last})"
+        reference = level if order.order_kind in CONDITIONAL_KINDS else last
+        if not order.reduce_only and reference is not None and order.qty * reference < rules.min_notional:
+            return "min_notional", -4164, f"notional {order.qty * reference:.2f} < {rules.min_notional}"
+        return None
+
+    def _run_orders(self, candle: CandleClosed, orders: list[PaperOrder]) -> list[Event]:
+        events: list[Event] = []
+        for order in orders:
+            if order.status != "open":  # canceled earlier in this bar (its position closed)
+                continue
+            if order.order_kind == "market":
+                price: float | None = candle.open
+            else:
+                if not order.reduce_only and self._state.stop_fired_bar.get(candle.symbol) == candle.ts:
+                    continue  # the stop wins: no add or entry triggers in the bar a stop filled
+                price = conditional_fill_price(order, candle.open, candle.high, candle.low)
+            if price is not None:
+                events.extend(self._execute(order, price, candle.ts))
+        return events
+
+    def _execute(self, order: PaperOrder, raw_price: float, ts: int) -> list[Event]:
+        state = self._state
+        held = state.positions.get(order.symbol, PaperPosition())
+        wanted = order.qty - order.filled_qty
+        qty = reducible_qty(held, order.side, wanted) if order.reduce_only else wanted
+        if qty <= DUST:
+            order.status = "expired"
+            return [OrderCanceled(ts=ts, client_id=order.client_id, symbol=order.symbol, reason="reduce_only")]
+        price = slipped(raw_price, order.side, self.slippage_bps)
+        fee = qty * price * self.fee_rate
+        position, realized = apply_fill(held, order.side, qty, price)
+        state.positions[order.symbol] = position
+        state.cash += realized - fee
+        order.filled_qty += qty
+        order.avg_price = price
+        order.status = "filled" if qty >= wanted - DUST else "expired"
+        events: list[Event] = [OrderFilled(
+            ts=ts, client_id=order.client_id, symbol=order.symbol, fill_id=f"{order.client_id}-f1",
+            side=order.side, qty=qty, price=price, fee=fee, purpose=order.purpose,
+            cum_qty=order.filled_qty, order_qty=order.qty)]
+        if order.status == "expired":
+            events.append(OrderCanceled(ts=ts, client_id=order.client_id, symbol=order.symbol, reason="reduce_only"))
+        reduced = abs(position.qty) < abs(held.qty) or (held.qty > 0) != (position.qty > 0)
+        if order.order_kind == "stop_market" and abs(held.qty) > DUST and reduced:
+            state.stop_fired_bar[order.symbol] = ts
+        if abs(held.qty) > DUST and (abs(position.qty) <= DUST or (held.qty > 0) != (position.qty > 0)):
+            events.extend(self._cancel_reduce_only(order.symbol, ts))
+        return events
+
+    def _cancel_reduce_only(self, symbol: str, ts: int) -> list[Event]:
+        """The position closed (or flipped): its reduce-only orders can never execute."""
+        events: list[Event] = []
+        for other in self._open_orders_of(symbol):
+            if other.reduce_only:
+                other.status = "canceled"
+                events.append(OrderCanceled(ts=ts, client_id=other.client_id, symbol=symbol,
+                                            reason="position_closed"))
+        return events
+
+    def _persist(self) -> None:
+        if self.state_path is not None:
+            paper_state.save(self._state, self.state_path)
+
+
+def _status_of(order: PaperOrder) -> OrderStatus:
+    return OrderStatus(client_id=order.client_id, symbol=order.symbol, side=order.side,
+                       order_kind=order.order_kind, qty=order.qty, filled_qty=order.filled_qty,
+                       status=order.status, stop_price=order.stop_price, price=order.price,
+                       avg_price=order.avg_price, reduce_only=order.reduce_only)
