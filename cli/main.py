@@ -17,6 +17,7 @@ from journal.errors import BadInput, CheckFailed
 
 COMMAND_MODULES = (
     "cli.journal_cmds",
+    "cli.sql_cmds",
 )
 
 

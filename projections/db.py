@@ -85,12 +85,13 @@ def connect(journal_dir: str | Path, read_only_query: bool = False) -> duckdb.Du
     return connect_with_stats(journal_dir, read_only_query)[0]
 
 
-def run_query(con: duckdb.DuckDBPyConnection, sql: str) -> duckdb.DuckDBPyRelation | None:
-    """Execute one user query; DuckDB errors become QueryError (exit 2, one line)."""
+def run_query(con: duckdb.DuckDBPyConnection, sql: str) -> duckdb.DuckDBPyConnection:
+    """Execute one user query (rows are fetched from the returned cursor); DuckDB errors
+    become QueryError (exit 2, one line)."""
     if not sql.strip():
         raise QueryError("empty SQL query")
     try:
-        return con.sql(sql)
+        return con.execute(sql)
     except duckdb.Error as exc:
         raise QueryError(f"SQL error: {one_line(exc)}") from None
 
@@ -99,11 +100,11 @@ def query_df(journal_dir: str | Path, sql: str) -> pd.DataFrame:
     """Run `sql` over the projection views of `journal_dir` and return the rows as a DataFrame."""
     con = connect(journal_dir, read_only_query=True)
     try:
-        rel = run_query(con, sql)
-        if rel is None:
+        cursor = run_query(con, sql)
+        if cursor.description is None:
             return pd.DataFrame()
         try:
-            return rel.df()
+            return cursor.df()
         except duckdb.Error as exc:
             raise QueryError(f"SQL error: {one_line(exc)}") from None
     finally:
