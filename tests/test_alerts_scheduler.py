@@ -1,0 +1,180 @@
+"""The alert rules, driven by a fake clock and fed journal events, posting to a local Slack stand-in."""
+import io
+
+import pytest
+from conftest_ops import FakeClock, FakeSlack
+
+from cli.alert_scheduler import AlertScheduler, load_observability
+from cli.alerts import DedupeStore, SlackNotifier
+from cli.logs import configure_logging
+from journal.errors import BadInput
+from journal.events import (
+    ClockObserved,
+    DailyAnchorReset,
+    EmergencyAction,
+    ErrorObserved,
+    KillSwitchTripped,
+    OrderFilled,
+    PositionClosed,
+    SignalDetected,
+)
+
+
+@pytest.fixture
+def slack():
+    with FakeSlack() as fake:
+        yield fake
+
+
+def make(slack, tmp_path, clock, **knobs):
+    config = load_observability(knobs, environ={})
+    return AlertScheduler(SlackNotifier(slack.url), clock.now_ms, config, DedupeStore(tmp_path / "dedupe.json"))
+
+
+def signal(ts=0):
+    return SignalDetected(ts=ts, symbol="BTC/USDT", side="long", close=1, channel_high=1, channel_low=0, atr=1)
+
+
+def closed(pnl, ts=1_700_000_000_000):
+    return PositionClosed(ts=ts, symbol="BTC/USDT", side="long", trade_id="t", qty=1, entry_ts=0,
+                          entry_price=100, exit_price=100 + pnl, pnl=pnl, fees=0, reason="stop")
+
+
+def test_twelve_hour_heartbeat_then_missing_heartbeat_alarm_at_eighteen(slack, tmp_path):
+    clock = FakeClock()
+    sched = make(slack, tmp_path, clock)
+    clock.advance(11 * 3600)
+    sched.tick()
+    assert slack.texts == []
+    clock.advance(3600)
+    sched.tick()
+    assert len(slack.texts) == 1 and "Heartbeat" in slack.texts[0]
+    clock.advance(7 * 3600)  # 19h without a loop heartbeat
+    sched.tick()
+    assert "Missing heartbeat" in slack.texts[-1]
+
+
+def test_loop_heartbeat_keeps_the_missing_alarm_quiet(slack, tmp_path):
+    clock = FakeClock()
+    sched = make(slack, tmp_path, clock)
+    for _ in range(20):
+        clock.advance(3600)
+        sched.note_loop_heartbeat()
+        sched.tick()
+    assert not any("Missing" in t for t in slack.texts)
+    assert sum("Heartbeat" in t for t in slack.texts) == 1
+
+
+def test_clock_drift_alerts_only_when_sustained(slack, tmp_path):
+    clock = FakeClock()
+    sched = make(slack, tmp_path, clock)
+    sched.feed(ClockObserved(ts=0, drift_ms=7421))
+    clock.advance(60)
+    sched.feed(ClockObserved(ts=0, drift_ms=200))  # back in range: the streak resets
+    clock.advance(60)
+    sched.feed(ClockObserved(ts=0, drift_ms=7421))
+    clock.advance(179)
+    sched.feed(ClockObserved(ts=0, drift_ms=7421))
+    assert slack.texts == []
+    clock.advance(1)
+    sched.feed(ClockObserved(ts=0, drift_ms=7421))
+    assert slack.texts == ["⏱️ Clock drift: +7421ms (>5000). Check NTP / exchange time."]
+
+
+def test_error_burst_ten_in_five_minutes_is_one_deduped_alert(slack, tmp_path):
+    clock = FakeClock()
+    sched = make(slack, tmp_path, clock)
+    for _ in range(9):
+        sched.feed(ErrorObserved(ts=0, reason="nonce"))
+        clock.advance(20)
+    assert slack.texts == []
+    for _ in range(5):
+        sched.feed(ErrorObserved(ts=0, reason="nonce"))
+    assert slack.texts == ["🚨 Error burst: 10 errors/5m (nonce)."]
+
+
+def test_errors_spread_beyond_the_window_do_not_burst(slack, tmp_path):
+    clock = FakeClock()
+    sched = make(slack, tmp_path, clock)
+    for _ in range(30):
+        sched.feed(ErrorObserved(ts=0, reason="network"))
+        clock.advance(40)
+    assert slack.texts == []
+
+
+def test_no_trade_anomaly_needs_five_signals_and_zero_fills(slack, tmp_path):
+    clock = FakeClock()
+    sched = make(slack, tmp_path, clock)
+    for _ in range(4):
+        sched.feed(signal())
+        clock.advance(600)
+    sched.feed(OrderFilled(ts=0, client_id="c", symbol="BTC/USDT", fill_id="f", side="buy", qty=1, price=1))
+    sched.feed(signal())
+    assert slack.texts == []
+    clock.advance(3 * 3600)  # the fill and old signals leave the 2h window
+    for _ in range(5):
+        sched.feed(signal())
+    assert slack.texts == ["⚠️ Signals: 5 in 2h but 0 trades. Check filters/routing."]
+
+
+def test_kill_switch_and_auto_testnet_and_fatal_auth(slack, tmp_path):
+    clock = FakeClock()
+    sched = make(slack, tmp_path, clock)
+    sched.feed(KillSwitchTripped(ts=0, reason="error_burst", error_seqs=(1, 2, 3), window_sec=300))
+    sched.feed(EmergencyAction(ts=0, policy="protect_only", action="switch_testnet", outcome="done"))
+    sched.feed(ErrorObserved(ts=0, reason="auth", source="exchange"))
+    assert "kill-switch activated (error_burst)" in slack.texts[0]
+    assert slack.texts[1].startswith("⚠️ AUTO_TESTNET_ON_DD")
+    assert slack.texts[2].startswith("❌ Fatal: auth")
+
+
+def test_dedupe_survives_a_restart_and_expires_after_cooldown(slack, tmp_path):
+    clock = FakeClock()
+    first = make(slack, tmp_path, clock)
+    first.feed(KillSwitchTripped(ts=0, reason="time_drift"))
+    restarted = make(slack, tmp_path, clock)  # same dedupe file, new process
+    clock.advance(599)
+    restarted.feed(KillSwitchTripped(ts=0, reason="time_drift"))
+    assert len(slack.texts) == 1
+    clock.advance(1)
+    restarted.feed(KillSwitchTripped(ts=0, reason="time_drift"))
+    assert len(slack.texts) == 2
+
+
+def test_daily_summary_after_each_exit_when_enabled(slack, tmp_path):
+    clock = FakeClock()
+    sched = make(slack, tmp_path, clock, daily_report_enabled=True)
+    sched.feed(DailyAnchorReset(ts=1_700_000_000_000, day="2023-11-14", equity=10_000))
+    sched.feed(closed(200))
+    sched.feed(closed(-100))
+    assert slack.texts == [
+        "📊 Daily summary 2023-11-14: 1 trades, 1W/0L, win rate 100.0%, PF inf, gross +2.00%",
+        "📊 Daily summary 2023-11-14: 2 trades, 1W/1L, win rate 50.0%, PF 2.00, gross +1.00%",
+    ]
+
+
+def test_daily_summary_off_by_default(slack, tmp_path):
+    sched = make(slack, tmp_path, FakeClock())
+    sched.feed(closed(200))
+    assert slack.texts == []
+
+
+def test_webhook_url_never_reaches_the_logs(slack, tmp_path):
+    stream = io.StringIO()
+    configure_logging("DEBUG", stream, secrets=[])
+    sched = make(slack, tmp_path, FakeClock())
+    sched.feed(KillSwitchTripped(ts=0, reason="error_burst"))
+    sched.feed(KillSwitchTripped(ts=0, reason="error_burst"))
+    logs = stream.getvalue()
+    assert "kill_switch_trigger" in logs and "alert_deduped" in logs
+    assert "SECRETTOKEN123" not in logs and slack.url not in logs
+
+
+def test_unknown_observability_knob_is_bad_input():
+    with pytest.raises(BadInput, match="OBSERVABILITY"):
+        load_observability({"alert_cooldown_seconds": 5}, environ={})
+
+
+def test_daily_report_env_flag_is_the_default():
+    assert load_observability({}, environ={"DAILY_REPORT_ENABLED": "true"}).daily_report_enabled is True
+    assert load_observability({"daily_report_enabled": False}, environ={"DAILY_REPORT_ENABLED": "1"}).daily_report_enabled is False
