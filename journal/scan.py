@@ -1,0 +1,115 @@
+"""Walking the frames of one segment: checksum, seq order and hash chain, in one tight loop.
+
+Every reader (read, follow, verify, stats, writer recovery) goes through `walk`, so
+there is exactly one definition of "a whole, valid record". The walk stops at the
+first frame that is not whole and valid and says why in `Walk.stop`:
+  None        clean end of the buffer
+  "incomplete" the bytes end inside a frame (torn tail, or a write in progress)
+  "bad_length" the length field fails its complement check
+  "bad_crc"   the payload does not match its CRC32C
+Decoding or chain errors raise `JournalCorrupt` at once: those are never a tail.
+"""
+from __future__ import annotations
+
+import hashlib
+from typing import Callable, Iterator
+
+from journal.codec import UndecodableRecord
+from journal.errors import CheckFailed
+from journal.framing import DIGEST_SIZE, FRAME, FRAME_SIZE, LENGTH_MASK, crc
+
+
+class JournalCorrupt(CheckFailed):
+    """A record before the tail is damaged: names segment, byte offset and seq."""
+
+    def __init__(self, segment: str, offset: int, seq: int, reason: str) -> None:
+        super().__init__(f"{segment}: bad record at byte offset {offset} (seq {seq}): {reason}")
+        self.segment, self.offset, self.seq, self.reason = segment, offset, seq, reason
+
+
+class TornTail(CheckFailed):
+    """The last segment ends with bytes that are not a whole record."""
+
+    def __init__(self, segment: str, offset: int, seq: int, cut_bytes: int, stop: str) -> None:
+        super().__init__(
+            f"{segment}: torn tail at byte offset {offset} (seq {seq}): {cut_bytes} bytes are not a whole "
+            f"record ({STOP_REASONS[stop]}); `journal repair` cuts them into quarantine"
+        )
+        self.segment, self.offset, self.seq, self.cut_bytes, self.stop = segment, offset, seq, cut_bytes, stop
+
+
+STOP_REASONS = {
+    "incomplete": "the bytes end inside a frame",
+    "bad_length": "frame length fails its check",
+    "bad_crc": "payload checksum mismatch",
+}
+
+
+class Walk:
+    """Mutable walk state; survives across buffers so a follower can resume.
+
+    seq: next expected seq; digest: digest of the last record; ts: event time of the last record."""
+
+    def __init__(self, segment: str, seq: int, digest: bytes, ts: int | None = None) -> None:
+        self.segment = segment
+        self.seq = seq
+        self.digest = digest
+        self.ts = ts
+        self.pos = 0
+        self.stop: str | None = None
+
+    def records(
+        self,
+        buf: bytes,
+        pos: int,
+        decode: Callable,
+        base: int = 0,
+        emit_from: int = 1,
+        verify: bool = True,
+    ) -> Iterator[object]:
+        """Yield decoded records of `buf[pos:]`; `base` is buf's offset in the file (for messages).
+
+        Records below `emit_from` are checked (crc, chain) but not decoded."""
+        n = len(buf)
+        view = memoryview(buf)
+        unpack = FRAME.unpack_from
+        blake = hashlib.blake2b
+        seq, digest = self.seq, self.digest
+        self.stop = None
+        while True:
+            self.pos = pos
+            if n - pos < FRAME_SIZE:
+                self.stop = "incomplete" if pos < n else None
+                return
+            length, check, checksum = unpack(buf, pos)
+            if length ^ check != LENGTH_MASK:
+                self.stop = "bad_length"
+                return
+            end = pos + FRAME_SIZE + length
+            if end > n:
+                self.stop = "incomplete"
+                return
+            payload = view[pos + FRAME_SIZE : end]
+            if verify and crc(payload) != checksum:
+                self.stop = "bad_crc"
+                return
+            if seq >= emit_from:
+                try:
+                    rec = decode(payload)
+                except UndecodableRecord as exc:
+                    raise JournalCorrupt(self.segment, base + pos, seq, str(exc)) from None
+                if rec.seq != seq:
+                    raise JournalCorrupt(self.segment, base + pos, seq, f"seq {rec.seq} where {seq} was expected")
+                if verify and rec.prev != digest:
+                    raise JournalCorrupt(self.segment, base + pos, seq, "hash chain broken (prev digest mismatch)")
+                if verify:
+                    digest = blake(digest + payload, digest_size=DIGEST_SIZE).digest()
+                seq += 1
+                self.seq, self.digest, self.ts, self.pos = seq, digest, rec.ts, end
+                yield rec
+            else:
+                if verify:
+                    digest = blake(digest + payload, digest_size=DIGEST_SIZE).digest()
+                seq += 1
+                self.seq, self.digest = seq, digest
+            pos = end

@@ -1,0 +1,208 @@
+"""The single writer of a journal directory: framing, hash chain, group commit, segment roll.
+
+`append(events, durable=True)` returns only after fdatasync (one per call: a whole
+decision batch commits with one fsync). `durable=False` buffers for backtests; the
+buffer reaches the disk on flush()/close(). Opening takes the directory's lock and
+recovers a torn tail (see journal.recovery) before anything is appended.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+from pathlib import Path
+from typing import Callable, Sequence
+
+from journal.codec import decode_record, encode
+from journal.events import SCHEMA_VERSION, Event, JournalRecovered
+from journal.framing import DIGEST_SIZE, FRAME, LENGTH_MASK, MAX_RECORD_BYTES, crc, pack_header, segment_name
+from journal.lock import WriterLock
+from journal.record import Record
+from journal.recovery import find_tip, fsync_dir, quarantine_tail
+from journal.segments import check_journal_dir
+
+DEFAULT_SEGMENT_BYTES = 64 * 1024 * 1024
+BUFFER_BYTES = 1024 * 1024
+
+
+def _wall_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+_sync = getattr(os, "fdatasync", os.fsync)
+
+
+class JournalWriter:
+    def __init__(self, directory: Path, lock: WriterLock, wall_clock: Callable[[], int], segment_bytes: int) -> None:
+        self.directory = directory
+        self._lock = lock
+        self._clock = wall_clock
+        self._segment_bytes = segment_bytes
+        self._buf = bytearray()
+        self._fd = -1
+        self._seg_size = 0
+        self._seq = 1
+        self._digest = b""
+        self.recovered: JournalRecovered | None = None
+        self.closed = False
+
+    # ------------------------------------------------------------------ opening
+
+    @classmethod
+    def open(
+        cls,
+        path: str | os.PathLike[str],
+        wall_clock: Callable[[], int] | None = None,
+        segment_bytes: int = DEFAULT_SEGMENT_BYTES,
+    ) -> "JournalWriter":
+        directory = Path(path)
+        if directory.exists():
+            check_journal_dir(directory)
+        else:
+            directory.mkdir(parents=True)
+        lock = WriterLock.acquire(directory)
+        writer = cls(directory, lock, wall_clock or _wall_ms, segment_bytes)
+        try:
+            writer._recover_and_position()
+        except BaseException:
+            writer._close_fd()
+            lock.release()
+            raise
+        return writer
+
+    def _recover_and_position(self) -> None:
+        for stale in self.directory.glob("*.seg.tmp"):
+            stale.unlink()  # a roll that crashed before its rename: never part of the journal
+        tip = find_tip(self.directory)
+        self._seq, self._digest = tip.next_seq, tip.digest
+        if tip.segment is None:
+            self._create_segment(1, tip.digest)
+        else:
+            if tip.torn is not None:
+                quarantine = quarantine_tail(self.directory, tip.torn)
+                ts = tip.last_ts if tip.last_ts is not None else self._clock()
+                self.recovered = JournalRecovered(
+                    ts=ts,
+                    segment=tip.torn.segment,
+                    offset=tip.torn.offset,
+                    cut_bytes=tip.torn.cut_bytes,
+                    quarantine_file=quarantine,
+                    last_good_seq=tip.next_seq - 1,
+                )
+            self._fd = os.open(tip.segment.path, os.O_WRONLY | os.O_APPEND)
+            self._seg_size = os.fstat(self._fd).st_size
+        if self.recovered is not None:
+            self.append([self.recovered], durable=True)
+
+    def _create_segment(self, first_seq: int, prev: bytes) -> None:
+        """Header written to a temp file and renamed: a segment never exists half-made."""
+        final = self.directory / segment_name(first_seq)
+        tmp = final.with_name(final.name + ".tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        try:
+            header = pack_header(first_seq, prev)
+            os.write(fd, header)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.rename(tmp, final)
+        fsync_dir(self.directory)
+        self._close_fd()
+        self._fd = os.open(final, os.O_WRONLY | os.O_APPEND)
+        self._seg_size = len(header)
+
+    # ------------------------------------------------------------------ appending
+
+    def append(self, events: Sequence[Event], durable: bool = True) -> list[Record]:
+        """Assign seqs, frame and chain; with durable=True return only after fdatasync."""
+        if self.closed:
+            raise ValueError(f"{self.directory}: journal writer is closed")
+        now = self._clock()
+        seq, prev = self._seq, self._digest
+        blake = hashlib.blake2b
+        records, payloads, digests = [], [], []
+        for event in events:
+            if not isinstance(event, Event) or type(event.ts) is not int:
+                raise TypeError(f"not an event with an int ts: {event!r}")
+            rec = Record(seq=seq, ts=event.ts, recorded_at=now, v=SCHEMA_VERSION, prev=prev, event=event)
+            payload = encode(rec)
+            if len(payload) > MAX_RECORD_BYTES:
+                raise ValueError(f"{type(event).__name__} encodes to {len(payload)} bytes (max {MAX_RECORD_BYTES})")
+            prev = blake(prev + payload, digest_size=DIGEST_SIZE).digest()
+            seq += 1
+            records.append(rec)
+            payloads.append(payload)
+            digests.append(prev)
+        if durable:
+            for payload in payloads:  # never make durable what the reader could not decode
+                decode_record(payload)
+        self._frame(payloads, digests)
+        self._seq, self._digest = seq, prev
+        if durable:
+            self.flush()
+        elif len(self._buf) >= BUFFER_BYTES:
+            self._write_buffer()
+        return records
+
+    def _frame(self, payloads: list[bytes], digests: list[bytes]) -> None:
+        """Append frames to the buffer; roll to a new segment when the size limit is reached."""
+        buf = self._buf
+        pack = FRAME.pack
+        limit = self._segment_bytes
+        first_seq = self._seq
+        for i, payload in enumerate(payloads):
+            n = len(payload)
+            buf += pack(n, n ^ LENGTH_MASK, crc(payload))
+            buf += payload
+            if self._seg_size + len(buf) >= limit:
+                self._write_buffer()
+                _sync(self._fd)  # the old segment is complete before the next one exists
+                self._create_segment(first_seq + i + 1, digests[i])
+
+    def _write_buffer(self) -> None:
+        if not self._buf:
+            return
+        view = memoryview(self._buf)
+        written = 0
+        while written < len(view):
+            written += os.write(self._fd, view[written:])
+        view.release()
+        self._seg_size += written
+        self._buf.clear()
+
+    def flush(self) -> None:
+        """Everything appended so far is on disk when this returns."""
+        self._write_buffer()
+        _sync(self._fd)
+
+    # ------------------------------------------------------------------ state and closing
+
+    @property
+    def last_seq(self) -> int:
+        return self._seq - 1
+
+    @property
+    def last_digest(self) -> bytes:
+        return self._digest
+
+    def close(self) -> None:
+        if self.closed:
+            return
+        try:
+            self.flush()
+        finally:
+            self.closed = True
+            self._close_fd()
+            self._lock.release()
+
+    def _close_fd(self) -> None:
+        if self._fd >= 0:
+            os.close(self._fd)
+            self._fd = -1
+
+    def __enter__(self) -> "JournalWriter":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
