@@ -19,7 +19,9 @@ from pathlib import Path
 import msgspec
 
 from journal.errors import BadInput
+from journal.lock import LOCK_NAME
 from journal.events import (
+    DailyAnchorResetRequested,
     Event,
     HaltRequested,
     ManualCloseRequested,
@@ -33,10 +35,11 @@ REQUEST_TYPES: tuple[type[Event], ...] = (
     HaltRequested,
     ResumeRequested,
     ProtectOnlyRequested,
+    DailyAnchorResetRequested,
 )
-ControlRequest = ManualCloseRequested | HaltRequested | ResumeRequested | ProtectOnlyRequested
-LOCK_FILE_NAMES = ("LOCK", "writer.lock", ".lock", "journal.lock")
-"""Candidate writer lock file names (the journal package's name is tried first, see _lock_names)."""
+ControlRequest = (
+    ManualCloseRequested | HaltRequested | ResumeRequested | ProtectOnlyRequested | DailyAnchorResetRequested
+)
 
 _decoder = msgspec.json.Decoder(ControlRequest)
 
@@ -109,16 +112,6 @@ def drain_requests(journal_dir: Path | str) -> list[Event]:
     return events
 
 
-def _lock_names() -> tuple[str, ...]:
-    try:
-        from journal import lock as journal_lock  # type: ignore[attr-defined]
-
-        name = getattr(journal_lock, "LOCK_FILE_NAME", None)
-    except ImportError:
-        name = None
-    return ((name,) if name else ()) + LOCK_FILE_NAMES
-
-
 def _posix_lock_holder(fd: int) -> int | None:
     """pid of a POSIX (fcntl/lockf) lock on the whole file, via F_GETLK."""
     query = struct.pack("hhqqi", fcntl.F_WRLCK, os.SEEK_SET, 0, 0, 0)
@@ -142,18 +135,20 @@ def _pid_in(path: Path) -> int | None:
 
 
 def bot_is_running(journal_dir: Path | str) -> int | None:
-    """pid of the process holding the journal writer lock, else None."""
-    for name in _lock_names():
-        path = Path(journal_dir) / name
-        if not path.is_file():
-            continue
+    """pid of the process holding the journal writer lock (journal.lock's flock), else None.
+
+    -1 when the lock is held but the holder has not written its pid yet."""
+    path = Path(journal_dir) / LOCK_NAME
+    try:
         fd = os.open(path, os.O_RDONLY)
-        try:
-            holder = _posix_lock_holder(fd)
-            if holder:
-                return holder
-            if _flock_held(fd):
-                return _pid_in(path) or -1
-        finally:
-            os.close(fd)
+    except OSError:
+        return None
+    try:
+        holder = _posix_lock_holder(fd)
+        if holder:
+            return holder
+        if _flock_held(fd):
+            return _pid_in(path) or -1
+    finally:
+        os.close(fd)
     return None

@@ -18,6 +18,7 @@ from journal.errors import BadInput, CheckFailed
 COMMAND_MODULES = (
     "cli.journal_cmds",
     "cli.sql_cmds",
+    "cli.health_cmd",
 )
 
 

@@ -180,6 +180,12 @@ class ProtectOnlyRequested(Event, tag="protect_only_requested"):
     reason: str = "operator"
 
 
+class DailyAnchorResetRequested(Event, tag="daily_anchor_reset_requested"):
+    """Operator asks to re-anchor the UTC-day equity now (`bot health --reset-daily`, runbook)."""
+
+    reason: str = "operator"
+
+
 # --------------------------------------------------------------------------- decisions (machine.decide output)
 
 
@@ -377,6 +383,7 @@ AnyEvent = Union[
     HaltRequested,
     ResumeRequested,
     ProtectOnlyRequested,
+    DailyAnchorResetRequested,
     DailyAnchorReset,
     EquityMarked,
     SignalDetected,
@@ -418,6 +425,7 @@ INPUT_TYPES: tuple[type[Event], ...] = (
     HaltRequested,
     ResumeRequested,
     ProtectOnlyRequested,
+    DailyAnchorResetRequested,
     JournalRecovered,
 )
 """Facts from outside the core. Everything else is a decision that replay must reproduce."""

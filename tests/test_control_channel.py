@@ -1,4 +1,5 @@
 """The control channel: atomic request files, drained in order, and who holds the writer lock."""
+import os
 import subprocess
 import sys
 import time
@@ -7,6 +8,7 @@ import pytest
 
 from cli.control import bot_is_running, drain_requests, pending_requests, submit_request
 from journal.errors import BadInput
+from journal.writer import JournalWriter
 from journal.events import HaltRequested, ManualCloseRequested, ProtectOnlyRequested, ResumeRequested, SignalDetected
 
 
@@ -55,7 +57,7 @@ time.sleep(30)
 @pytest.mark.parametrize("how", ["flock", "lockf"])
 def test_bot_is_running_names_the_lock_holder(tmp_path, how):
     assert bot_is_running(tmp_path) is None
-    holder = subprocess.Popen([sys.executable, "-c", HOLD, str(tmp_path / "LOCK"), how], stdout=subprocess.PIPE, text=True)
+    holder = subprocess.Popen([sys.executable, "-c", HOLD, str(tmp_path / "writer.lock"), how], stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout.readline().strip() == "locked"
         assert bot_is_running(tmp_path) == holder.pid
@@ -64,3 +66,12 @@ def test_bot_is_running_names_the_lock_holder(tmp_path, how):
         holder.wait()
     time.sleep(0.05)
     assert bot_is_running(tmp_path) is None
+
+
+def test_a_real_journal_writer_is_seen_as_running(tmp_path):
+    writer = JournalWriter.open(tmp_path / "j")
+    try:
+        assert bot_is_running(tmp_path / "j") == os.getpid()
+    finally:
+        writer.close()
+    assert bot_is_running(tmp_path / "j") is None
