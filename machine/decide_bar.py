@@ -1,0 +1,153 @@
+"""Decisions on a closed bar: daily anchor, structural reset, breakout signal and entry,
+and the management of an open position (equity mark, trail/breakeven, pyramiding).
+
+Called with the state after the bar was folded in, so `state.ind[symbol]` holds the
+channel of the bars before this one and the ATR including it. Every bar-derived
+event carries the bar's open time as `ts`.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from msgspec.structs import replace
+
+from journal import events as ev
+from machine.emit import Out, close_side, open_side
+from machine.indicators import Ind
+from machine.params import Params
+from machine.risk import (
+    breakeven_reached,
+    floor_to_step,
+    in_funding_window,
+    initial_stop,
+    notional_cap,
+    size_entry,
+    stop_toward_price,
+    tighter,
+    trail_stop_price,
+)
+from machine.state import EMPTY_SYM, State, Sym, equity, market_of, unrealized
+
+DAY_MS = 86_400_000
+
+
+def utc_day(day_number: int) -> str:
+    return datetime.fromtimestamp(day_number * 86_400, tz=timezone.utc).strftime("%Y-%m-%d")
+
+
+def decide_candle(state: State, e: ev.CandleClosed, p: Params) -> list[ev.Event]:
+    symbol = e.symbol
+    ind = state.ind.get(symbol)
+    if ind is None or ind.ts != e.ts:
+        last = -1 if ind is None else ind.ts
+        return [ev.ErrorRaised(ts=e.ts, symbol=symbol, reason="stale_candle", detail=f"bar {e.ts} <= last {last}")]
+    out: list[ev.Event] = []
+    day = e.ts // DAY_MS
+    new_anchor = day != state.anchor_day
+    if new_anchor:
+        out.append(ev.DailyAnchorReset(ts=e.ts, day=utc_day(day), equity=equity(state)))
+    sym = state.sym.get(symbol, EMPTY_SYM)
+    if sym.pos is not None:
+        _manage_position(state, e, ind, sym, p, out)
+        return out
+    close = ind.close
+    if sym.block_long and close <= ind.ch_high:
+        out.append(ev.StructuralReset(ts=e.ts, symbol=symbol, side="long"))
+        sym = replace(sym, block_long=False)
+    if sym.block_short and close >= ind.ch_low:
+        out.append(ev.StructuralReset(ts=e.ts, symbol=symbol, side="short"))
+        sym = replace(sym, block_short=False)
+    if close > ind.ch_high:
+        side = "long"
+    elif close < ind.ch_low:
+        side = "short"
+    else:
+        return out
+    if sym.phase not in ("flat", "halted"):
+        return out  # an entry or exit is in flight: not flat, no signal
+    _signal(state, e, ind, sym, side, p, new_anchor, out)
+    return out
+
+
+def _signal(state: State, e: ev.CandleClosed, ind: Ind, sym: Sym, side: str, p: Params, new_anchor: bool,
+            out: list[ev.Event]) -> None:
+    """Exactly one signal event for a breakout bar on a flat symbol: detected (+plan, order) or filtered."""
+    close, atr = ind.close, ind.atr
+    reason = None
+    if atr != atr:
+        reason = "warmup"
+    elif state.halted_all or sym.phase == "halted":
+        reason = "halted"
+    elif state.protect_only:
+        reason = "protect_only"
+    elif state.daily_loss_hit and not new_anchor:
+        reason = "daily_loss"
+    elif in_funding_window(e.ts + state.bar_ms, p):
+        reason = "funding_window"
+    elif sym.block_long if side == "long" else sym.block_short:
+        reason = "reentry_blocked"
+    market = market_of(state, e.symbol)
+    eq = equity(state)
+    qty = 0.0
+    if reason is None:
+        qty, _, reason = size_entry(eq, close, atr, p, market.step, market.step_dec, market.min_qty,
+                                    market.min_notional)
+    common = dict(ts=e.ts, symbol=e.symbol, side=side, close=close, channel_high=ind.ch_high,
+                  channel_low=ind.ch_low, atr=atr)
+    if reason is not None:
+        out.append(ev.SignalFiltered(reason=reason, **common))
+        return
+    stop = initial_stop(side, close, atr, p, market.tick, market.tick_dec)
+    out.append(ev.SignalDetected(**common))
+    out.append(ev.EntryPlanned(ts=e.ts, symbol=e.symbol, side=side, qty=qty, ref_price=close, stop_price=stop,
+                               atr=atr, risk_amount=qty * abs(close - stop), notional=qty * close, equity=eq))
+    Out(state, out).order(e.ts, e.symbol, open_side(side), "market", qty, "entry")
+
+
+def _manage_position(state: State, e: ev.CandleClosed, ind: Ind, sym: Sym, p: Params,
+                     out: list[ev.Event]) -> None:
+    pos = sym.pos
+    assert pos is not None
+    cash = state.cash
+    upnl = unrealized(state)
+    out.append(ev.EquityMarked(ts=e.ts, equity=cash + upnl, realized=cash, unrealized=upnl))
+    if sym.exit_id is not None or sym.stop_id is None:
+        return  # exiting, or the stop is being (re)placed by the order flow
+    side = pos.side
+    close, atr = ind.close, ind.atr
+    market = market_of(state, e.symbol)
+    emit = Out(state, out)
+    be = breakeven_reached(side, pos.entry_price, close, pos.entry_atr, p)
+    raw = trail_stop_price(side, pos.entry_price, close, atr, be, p)
+    new = stop_toward_price(side, raw, market.tick, market.tick_dec)
+    if tighter(side, new, sym.stop_price) and tighter(side, close, new):
+        trail_only = close - p.atr_trail_k * atr if side == "long" else close + p.atr_trail_k * atr
+        reason = "breakeven" if be and tighter(side, raw, trail_only) else "trail"
+        out.append(ev.StopMoved(ts=e.ts, symbol=e.symbol, side=side, stop_price=new, reason=reason,
+                                prev_stop=sym.stop_price))
+        emit.order(e.ts, e.symbol, close_side(side), "stop_market", pos.qty, "stop", stop_price=new,
+                   reduce_only=True)
+        emit.cancel(e.ts, e.symbol, sym.stop_id, "replaced")
+    _maybe_pyramid(state, e, sym, close, p, emit)
+
+
+def _maybe_pyramid(state: State, e: ev.CandleClosed, sym: Sym, close: float, p: Params, emit: Out) -> None:
+    pos = sym.pos
+    assert pos is not None
+    levels = p.pyramid_levels
+    if (not p.enable_pyramiding or pos.pyr_next >= len(levels) or sym.pyr_id is not None
+            or sym.phase == "halted" or state.halted_all or state.protect_only or state.daily_loss_hit):
+        return
+    mult, frac = levels[pos.pyr_next]
+    long = pos.side == "long"
+    trigger = pos.entry_price + mult * pos.entry_atr if long else pos.entry_price - mult * pos.entry_atr
+    if (close < trigger) if long else (close > trigger):
+        return
+    market = market_of(state, e.symbol)
+    room = notional_cap(equity(state), p.leverage, p.position_cap) / close - pos.qty
+    add = floor_to_step(min(frac * pos.initial_qty, room), market.step, market.step_dec)
+    if add <= 0 or add < market.min_qty or add * close < market.min_notional:
+        return
+    emit.add(ev.PyramidAdded(ts=e.ts, symbol=e.symbol, side=pos.side, level=pos.pyr_next + 1, qty=add,
+                             trigger_price=trigger))
+    emit.order(e.ts, e.symbol, open_side(pos.side), "market", add, "pyramid")

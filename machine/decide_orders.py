@@ -1,0 +1,110 @@
+"""Decisions on exchange answers: protect every open position, publish closed trades,
+and recover from rejected or vanished orders.
+
+- A fill that leaves a position open makes sure one stop covers exactly its quantity
+  (the first one is the initial stop; a changed quantity re-arms: new stop first, then
+  cancel the old). A completed entry also places the take-profit ladder if configured.
+- The fill that flattens publishes PositionClosed + EquityMarked and cancels leftovers.
+- A rejected stop means an unprotected position: emergency reduce-only market close.
+  A stop that vanished without our request is re-placed. A rejected exit re-arms the stop.
+"""
+from __future__ import annotations
+
+from journal import events as ev
+from machine.emit import Out, close_side
+from machine.params import Params
+from machine.risk import floor_to_step, initial_stop, stop_toward_price
+from machine.state import EMPTY_SYM, State, Sym, market_of, unrealized
+
+
+def report_fault(e: ev.Event, symbol: str, sym: Sym, out: list[ev.Event]) -> None:
+    if sym.fault:
+        out.append(ev.ErrorRaised(ts=e.ts, symbol=symbol, reason="illegal_transition", detail=sym.fault))
+        out.append(ev.Halted(ts=e.ts, symbol=symbol, reason="illegal_transition"))
+
+
+def decide_fill(state: State, e: ev.OrderFilled, p: Params) -> list[ev.Event]:
+    if state.last_fill_dup:
+        return []
+    sym = state.sym.get(e.symbol, EMPTY_SYM)
+    out: list[ev.Event] = []
+    report_fault(e, e.symbol, sym, out)
+    emit = Out(state, out)
+    closed = sym.closed
+    if closed is not None and closed.fill_id == e.fill_id:
+        out.append(ev.PositionClosed(ts=e.ts, symbol=e.symbol, side=closed.side, trade_id=closed.trade_id,
+                                     qty=closed.qty, entry_ts=closed.entry_ts, entry_price=closed.entry_price,
+                                     exit_price=closed.exit_price, pnl=closed.pnl, fees=closed.fees,
+                                     reason=closed.reason))
+        out.append(ev.EquityMarked(ts=e.ts, equity=state.cash + unrealized(state), realized=state.cash,
+                                   unrealized=unrealized(state)))
+        for client_id in (sym.stop_id, *sym.tp_ids, sym.pyr_id, sym.entry_id, sym.exit_id):
+            emit.cancel(e.ts, e.symbol, client_id, "position_closed")
+        return out
+    if sym.pos is not None and sym.exit_id is None:
+        ensure_stop(state, e.ts, e.symbol, sym, p, emit)
+        if p.tp_levels and sym.entry_id is None and not sym.tp_ids and sym.pos.adds == 0 \
+                and e.client_id == sym.pos.trade_id:
+            _place_take_profits(state, e.ts, e.symbol, sym, p, emit)
+    return out
+
+
+def ensure_stop(state: State, ts: int, symbol: str, sym: Sym, p: Params, emit: Out) -> None:
+    """One live stop for exactly the position's quantity."""
+    pos = sym.pos
+    assert pos is not None
+    market = market_of(state, symbol)
+    if sym.stop_id is None:
+        if sym.stop_price > 0:
+            price = sym.stop_price
+        else:
+            price = initial_stop(pos.side, pos.entry_price, pos.entry_atr, p, market.tick, market.tick_dec)
+            emit.add(ev.StopMoved(ts=ts, symbol=symbol, side=pos.side, stop_price=price, reason="initial"))
+        emit.order(ts, symbol, close_side(pos.side), "stop_market", pos.qty, "stop", stop_price=price,
+                   reduce_only=True)
+        return
+    rec = state.orders.get(sym.stop_id)
+    if rec is not None and abs((rec.qty - rec.filled) - pos.qty) > 1e-12:
+        emit.order(ts, symbol, close_side(pos.side), "stop_market", pos.qty, "stop", stop_price=sym.stop_price,
+                   reduce_only=True)
+        emit.cancel(ts, symbol, sym.stop_id, "resized")
+
+
+def _place_take_profits(state: State, ts: int, symbol: str, sym: Sym, p: Params, emit: Out) -> None:
+    pos = sym.pos
+    assert pos is not None
+    market = market_of(state, symbol)
+    risk = p.atr_stop_k * pos.entry_atr
+    for r_multiple, fraction in p.tp_levels:
+        raw = pos.entry_price + r_multiple * risk if pos.side == "long" else pos.entry_price - r_multiple * risk
+        price = stop_toward_price("short" if pos.side == "long" else "long", raw, market.tick, market.tick_dec)
+        qty = floor_to_step(fraction * pos.qty, market.step, market.step_dec)
+        if qty > 0 and qty >= market.min_qty:
+            emit.order(ts, symbol, close_side(pos.side), "take_profit_market", qty, "take_profit",
+                       stop_price=price, reduce_only=True)
+
+
+def decide_order_ended(state: State, e: ev.OrderRejected | ev.OrderCanceled, p: Params) -> list[ev.Event]:
+    rec = state.last_ended if state.last_ended_id == e.client_id else None
+    sym = state.sym.get(e.symbol, EMPTY_SYM)
+    out: list[ev.Event] = []
+    report_fault(e, e.symbol, sym, out)
+    if rec is None or sym.pos is None or rec.cancel_requested:
+        return out
+    emit = Out(state, out)
+    pos = sym.pos
+    if rec.purpose == "stop" and sym.stop_id is None and sym.exit_id is None:
+        if isinstance(e, ev.OrderRejected):
+            out.append(ev.EmergencyAction(ts=e.ts, policy="flatten", action="close", outcome="done",
+                                          reason="order_error", symbol=e.symbol, trigger="stop_rejected"))
+            emit.order(e.ts, e.symbol, close_side(pos.side), "market", pos.qty, "emergency", reduce_only=True)
+            for client_id in (*sym.tp_ids, sym.pyr_id):
+                emit.cancel(e.ts, e.symbol, client_id, "emergency")
+        else:
+            ensure_stop(state, e.ts, e.symbol, sym, p, emit)
+    elif rec.purpose in ("manual_close", "emergency", "exit") and sym.exit_id is None:
+        out.append(ev.ErrorRaised(ts=e.ts, symbol=e.symbol, reason="exit_failed",
+                                  detail=f"{rec.purpose} order {e.client_id} ended unfilled; stop re-armed"))
+        if sym.stop_id is None:
+            ensure_stop(state, e.ts, e.symbol, sym, p, emit)
+    return out

@@ -1,0 +1,45 @@
+"""The decider: `decide(state, input, params) -> decisions` and `step`, plus re-exports.
+
+`decide` is called with the state *after* the input was folded in (`evolve`), and
+returns the decisions in the order the shell must act on them. `step` is the whole
+per-input cycle the run loop, backtests and `journal replay` share. Pure: same state
+and input give the same decisions, field for field.
+"""
+from __future__ import annotations
+
+from journal import events as ev
+from machine.decide_bar import decide_candle
+from machine.decide_ops import decide_error, decide_halt, decide_manual_close, decide_protect_only, decide_resume
+from machine.decide_orders import decide_fill, decide_order_ended
+from machine.evolve import evolve
+from machine.params import Params
+from machine.state import State, initial_state
+
+__all__ = ["State", "initial_state", "evolve", "decide", "step"]
+
+_DECIDERS = {
+    ev.CandleClosed: decide_candle,
+    ev.OrderFilled: decide_fill,
+    ev.OrderRejected: decide_order_ended,
+    ev.OrderCanceled: decide_order_ended,
+    ev.ManualCloseRequested: decide_manual_close,
+    ev.HaltRequested: decide_halt,
+    ev.ResumeRequested: decide_resume,
+    ev.ProtectOnlyRequested: decide_protect_only,
+    ev.ErrorObserved: decide_error,
+}
+
+
+def decide(state: State, event: ev.Event, params: Params) -> list[ev.Event]:
+    """Decisions for one input event (state already includes it). Non-inputs decide nothing."""
+    decider = _DECIDERS.get(type(event))
+    return [] if decider is None else decider(state, event, params)
+
+
+def step(state: State, event: ev.Event, params: Params) -> tuple[State, list[ev.Event]]:
+    """Evolve the input, decide, and evolve each decision in order."""
+    state = evolve(state, event)
+    decisions = decide(state, event, params)
+    for decision in decisions:
+        state = evolve(state, decision)
+    return state, decisions

@@ -1,0 +1,121 @@
+"""Applying one execution to the state: idempotent by fill_id, partial fills accumulate.
+
+Opening fills (entry, pyramid) grow the position at a volume-weighted average price;
+every other purpose reduces it. Cash is the realized ledger: fees leave it at once,
+realized pnl joins it on each reducing fill. The fill that flattens a position leaves
+a `ClosedTrade` for `decide` to publish as PositionClosed.
+"""
+from __future__ import annotations
+
+from msgspec.structs import replace
+
+from journal.events import OrderFilled
+from machine.state import EMPTY_SYM, ClosedTrade, Position, State, Sym, transition
+
+_QTY_EPS = 1e-12
+_STOP_REASONS = {"initial": "stop", "trail": "trail", "breakeven": "breakeven"}
+
+
+def close_reason(purpose: str, stop_reason: str) -> str:
+    if purpose == "stop":
+        return _STOP_REASONS.get(stop_reason, "stop")
+    return purpose
+
+
+def _open(sym: Sym, e: OrderFilled, purpose: str) -> Sym:
+    pos = sym.pos
+    side = "long" if e.side == "buy" else "short"
+    if pos is None:
+        pos = Position(
+            side=side,
+            qty=e.qty,
+            avg_price=e.price,
+            entry_price=e.price,
+            entry_ts=e.ts,
+            entry_atr=sym.plan_atr,
+            initial_qty=e.qty,
+            trade_id=e.client_id,
+            fees=e.fee,
+        )
+        sym = replace(sym, pos=pos)
+        return transition(sym, f"filled_{side}" if purpose == "entry" else "pyramid_filled")
+    if pos.side != side:
+        return replace(sym, fault=f"{purpose} fill {e.fill_id} on the opposite side of the open {pos.side}")
+    qty = pos.qty + e.qty
+    avg = (pos.avg_price * pos.qty + e.price * e.qty) / qty
+    if purpose == "entry":
+        pos = replace(pos, qty=qty, avg_price=avg, entry_price=avg, initial_qty=pos.initial_qty + e.qty,
+                      fees=pos.fees + e.fee)
+        return replace(sym, pos=pos)
+    pos = replace(pos, qty=qty, avg_price=avg, fees=pos.fees + e.fee, adds=pos.adds + 1)
+    return transition(replace(sym, pos=pos), "pyramid_filled")
+
+
+def _reduce(sym: Sym, e: OrderFilled, purpose: str) -> tuple[Sym, float]:
+    """Returns (sym, realized gross pnl of this fill)."""
+    pos = sym.pos
+    if pos is None:
+        return replace(sym, fault=f"{purpose} fill {e.fill_id} with no open position"), 0.0
+    qty = min(e.qty, pos.qty)
+    diff = e.price - pos.avg_price
+    gross = diff * qty if pos.side == "long" else -diff * qty
+    left = pos.qty - qty
+    pos = replace(
+        pos,
+        qty=left,
+        realized=pos.realized + gross,
+        fees=pos.fees + e.fee,
+        exit_value=pos.exit_value + e.price * qty,
+        exit_qty=pos.exit_qty + qty,
+    )
+    if left > _QTY_EPS:
+        return replace(sym, pos=pos), gross
+    closed = ClosedTrade(
+        fill_id=e.fill_id,
+        ts=e.ts,
+        side=pos.side,
+        trade_id=pos.trade_id,
+        qty=pos.exit_qty,
+        entry_ts=pos.entry_ts,
+        entry_price=pos.entry_price if pos.adds == 0 else pos.avg_price,
+        exit_price=pos.exit_value / pos.exit_qty,
+        pnl=pos.realized - pos.fees,
+        fees=pos.fees,
+        reason=close_reason(purpose, sym.stop_reason),
+    )
+    return transition(replace(sym, pos=None, closed=closed), "flattened"), gross
+
+
+def apply_fill(state: State, e: OrderFilled) -> State:
+    if e.fill_id in state.fill_ids:
+        return state if state.last_fill_dup else replace(state, last_fill_dup=True)
+    rec = state.orders.get(e.client_id)
+    purpose = rec.purpose if rec is not None else e.purpose
+    orders = state.orders
+    if rec is not None:
+        orders = orders.copy()
+        filled = rec.filled + e.qty
+        if filled >= rec.qty - _QTY_EPS:
+            del orders[e.client_id]
+        else:
+            orders[e.client_id] = replace(rec, filled=filled)
+    sym = state.sym.get(e.symbol, EMPTY_SYM)
+    cash = state.cash - e.fee
+    if purpose in ("entry", "pyramid"):
+        sym = _open(sym, e, purpose)
+        if e.client_id not in orders:
+            sym = replace(sym, entry_id=None) if sym.entry_id == e.client_id else sym
+            sym = replace(sym, pyr_id=None) if sym.pyr_id == e.client_id else sym
+    else:
+        sym, gross = _reduce(sym, e, purpose)
+        cash += gross
+        if e.client_id not in orders:
+            sym = replace(sym, stop_id=None) if sym.stop_id == e.client_id else sym
+            sym = replace(sym, exit_id=None) if sym.exit_id == e.client_id else sym
+            if e.client_id in sym.tp_ids:
+                sym = replace(sym, tp_ids=tuple(t for t in sym.tp_ids if t != e.client_id))
+    syms = state.sym.copy()
+    syms[e.symbol] = sym
+    return replace(
+        state, orders=orders, sym=syms, cash=cash, fill_ids=state.fill_ids | {e.fill_id}, last_fill_dup=False
+    )

@@ -1,0 +1,159 @@
+"""The folded state: what the decider knows after every event so far.
+
+Frozen msgspec Structs, replaced (never mutated) by `machine.evolve`. Per-bar data
+(`Ind`) sits apart from the rarely changing per-symbol trading state (`Sym`), so a
+quiet bar only rebuilds the small indicator record.
+"""
+from __future__ import annotations
+
+import msgspec
+from msgspec.structs import replace
+
+from machine.indicators import Ind
+from machine.lifecycle import IllegalTransition, fire
+from machine.params import Params
+from machine.risk import step_decimals
+
+
+class Market(msgspec.Struct, frozen=True):
+    tick: float
+    step: float
+    min_qty: float
+    min_notional: float
+    tick_dec: int
+    step_dec: int
+
+
+def make_market(tick: float, step: float, min_qty: float, min_notional: float) -> Market:
+    return Market(tick, step, min_qty, min_notional, step_decimals(tick), step_decimals(step))
+
+
+class Position(msgspec.Struct, frozen=True, kw_only=True):
+    """An open position. avg_price moves with pyramid fills; entry_price stays the first fill's."""
+
+    side: str
+    qty: float
+    avg_price: float
+    entry_price: float
+    entry_ts: int
+    entry_atr: float
+    initial_qty: float
+    trade_id: str
+    fees: float = 0.0
+    realized: float = 0.0  # gross pnl of partial exits so far
+    exit_value: float = 0.0  # sum(exit price * qty), for the average exit price
+    exit_qty: float = 0.0
+    adds: int = 0  # pyramid fills applied
+    pyr_next: int = 0  # next pyramid level index to try
+
+
+class ClosedTrade(msgspec.Struct, frozen=True, kw_only=True):
+    """Set by the fill that flattened a position; decide turns it into PositionClosed."""
+
+    fill_id: str
+    ts: int
+    side: str
+    trade_id: str
+    qty: float
+    entry_ts: int
+    entry_price: float
+    exit_price: float
+    pnl: float
+    fees: float
+    reason: str
+
+
+class Sym(msgspec.Struct, frozen=True, kw_only=True):
+    """Trading state of one symbol. `phase` is a lifecycle.Phase value."""
+
+    phase: str = "flat"
+    pos: Position | None = None
+    plan_side: str = ""
+    plan_atr: float = 0.0
+    entry_id: str | None = None
+    stop_id: str | None = None
+    stop_price: float = 0.0
+    stop_reason: str = ""
+    tp_ids: tuple[str, ...] = ()
+    pyr_id: str | None = None
+    exit_id: str | None = None
+    block_long: bool = False
+    block_short: bool = False
+    closed: ClosedTrade | None = None
+    fault: str = ""  # an illegal trigger met in evolve; decide reports it and halts
+
+
+EMPTY_SYM = Sym()
+
+
+class OrderRec(msgspec.Struct, frozen=True):
+    """One of our live orders (dropped once filled, canceled or rejected)."""
+
+    symbol: str
+    purpose: str
+    side: str
+    qty: float
+    filled: float = 0.0
+    cancel_requested: bool = False
+
+
+class State(msgspec.Struct, frozen=True, kw_only=True):
+    params: Params
+    bar_ms: int
+    prefix: str | None = None
+    counter: int = 0
+    cash: float = 0.0
+    anchor_day: int = -1
+    anchor_equity: float = 0.0
+    daily_loss_hit: bool = False
+    protect_only: bool = False
+    halted_all: bool = False
+    ind: dict[str, Ind] = {}
+    sym: dict[str, Sym] = {}
+    orders: dict[str, OrderRec] = {}
+    markets: dict[str, Market] = {}
+    fill_ids: frozenset[str] = frozenset()
+    last_fill_dup: bool = False
+    last_ended_id: str = ""  # the order the latest reject/cancel ended, for decide
+    last_ended: OrderRec | None = None
+    error_ts: tuple[int, ...] = ()
+    error_reasons: tuple[str, ...] = ()
+
+
+def initial_state(params: Params) -> State:
+    return State(params=params, bar_ms=params.bar_ms, cash=params.initial_equity)
+
+
+def unrealized(state: State) -> float:
+    total = 0.0
+    for symbol, sym in state.sym.items():
+        pos = sym.pos
+        if pos is not None:
+            close = state.ind[symbol].close if symbol in state.ind else pos.avg_price
+            diff = close - pos.avg_price
+            total += diff * pos.qty if pos.side == "long" else -diff * pos.qty
+    return total
+
+
+def equity(state: State) -> float:
+    """Realized cash plus unrealized pnl at the latest closes."""
+    return state.cash + unrealized(state)
+
+
+def market_of(state: State, symbol: str) -> Market:
+    market = state.markets.get(symbol)
+    if market is not None:
+        return market
+    p = state.params
+    return make_market(p.default_tick_size, p.default_step_size, 0.0, p.default_min_notional)
+
+
+def transition(sym: Sym, trigger: str) -> Sym:
+    """Fire a lifecycle trigger. While halted only resume_* applies (other facts keep
+    `halted`); an illegal trigger keeps the phase and records `fault` for decide."""
+    if sym.phase == "halted" and not trigger.startswith("resume_"):
+        return sym
+    try:
+        return replace(sym, phase=fire(sym.phase, trigger))
+    except IllegalTransition as exc:
+        return replace(sym, fault=str(exc))
