@@ -1,0 +1,199 @@
+"""The ccxt Binance USDⓈ-M adapter behind the `Exchange` port.
+
+Every answer is a journal event; raw ccxt dicts and ccxt exceptions stay in `exchange/`.
+Idempotent submit: after a timeout, a dropped response or a 5xx the order may exist on
+the venue, so the next attempt first looks it up by client id (`origClientOrderId` /
+`clientAlgoId`) and only resends when the venue has never seen it; -4116 (duplicate
+client id) means "already there" and is answered from the lookup.
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+from exchange.binance_calls import GuardedClient
+from exchange.binance_client import endpoint_of, make_client
+from exchange.binance_errors import Rejected, Retryable, VenueError
+from exchange.binance_orders import create_args, is_conditional, lookup_params, order_status
+from exchange.binance_poll import FillTracker
+from exchange.binance_retry import RetryPolicy
+from exchange.binance_symbols import to_config, to_unified
+from exchange.port import OrderStatus, PositionStatus
+from journal.events import (
+    CandleClosed, EquityObserved, ErrorObserved, Event, FundingObserved, MarketLoaded, OrderAccepted,
+    OrderCancelRequested, OrderCanceled, OrderRejected, OrderSubmitted,
+)
+
+
+class BinanceExchange:
+    """`Exchange` on Binance USDⓈ-M (or anything speaking its API, e.g. `bot exchange-sim`)."""
+
+    name = "binance"
+
+    def __init__(self, *, base_url: str | None = None, key: str | None = None, secret: str | None = None,
+                 testnet: bool = True, recv_window: int = 10_000, timeout_ms: int = 10_000,
+                 retry: RetryPolicy | None = None, drift_alarm_ms: int = 1000) -> None:
+        client = make_client(base_url=base_url, key=key, secret=secret, testnet=testnet, timeout_ms=timeout_ms,
+                             recv_window=recv_window)
+        self.endpoint = endpoint_of(base_url, testnet)
+        self.venue = GuardedClient(client, retry or RetryPolicy(), tuple(s for s in (key, secret) if s),
+                                   drift_alarm_ms=drift_alarm_ms)
+        self.fills = FillTracker(self.venue)
+        self._markets_loaded = False
+
+    def __repr__(self) -> str:  # never the keys
+        return f"BinanceExchange(endpoint={self.endpoint!r})"
+
+    # ------------------------------------------------------------------ market data
+
+    def load_markets(self, symbols: Sequence[str], ts: int) -> list[MarketLoaded]:
+        """Markets once per process; tick/step/min notional as events. Raises VenueError
+        when the venue cannot be reached (nothing can trade without markets)."""
+        events: list[Event] = []
+        markets = self.venue.call(events, ts, self.venue.client.load_markets)
+        self._markets_loaded = True
+        answer = []
+        for symbol in symbols:
+            market = markets.get(to_unified(symbol))
+            if market is None:
+                raise Rejected(f"{symbol}: not listed on {self.endpoint}", reason="rejected")
+            limits = market["limits"]
+            answer.append(MarketLoaded(
+                ts=ts, symbol=symbol, tick_size=float(market["precision"]["price"]),
+                step_size=float(market["precision"]["amount"]), min_qty=float(limits["amount"]["min"] or 0.0),
+                min_notional=float((limits.get("cost") or {}).get("min") or 0.0)))
+        return answer
+
+    def observe_clock(self, ts: int) -> list[Event]:
+        """Measure and adopt the venue clock (ClockObserved; time_drift when beyond the alarm)."""
+        events: list[Event] = []
+        self.venue.resync_safely(events, ts)
+        return events
+
+    def observe_funding(self, symbol: str, ts: int) -> list[Event]:
+        events: list[Event] = []
+        try:
+            raw = self.venue.call(events, ts, self.venue.client.fetch_funding_rate, to_unified(symbol), symbol=symbol)
+        except VenueError:
+            return events
+        events.append(FundingObserved(ts=ts, symbol=symbol, rate=float(raw.get("fundingRate") or 0.0),
+                                      next_funding_ts=int(raw.get("fundingTimestamp") or raw.get("nextFundingTimestamp") or 0)))
+        return events
+
+    def observe_equity(self, ts: int) -> list[Event]:
+        events: list[Event] = []
+        try:
+            balance = self.venue.call(events, ts, self.venue.client.fetch_balance)
+        except VenueError:
+            return events
+        usdt = balance.get("USDT") or {}
+        events.append(EquityObserved(ts=ts, equity=float(usdt.get("total") or 0.0),
+                                     available=float(usdt.get("free") or 0.0), source="exchange"))
+        return events
+
+    # ------------------------------------------------------------------ the loop's hooks
+
+    def advance(self, candle: CandleClosed) -> list[Event]:
+        return self.fills.poll(candle.symbol, candle.ts)
+
+    def bar_closed(self, candle: CandleClosed) -> list[Event]:
+        return []
+
+    # ------------------------------------------------------------------ orders
+
+    def submit(self, order: OrderSubmitted) -> list[Event]:
+        """Place once (idempotent on client_id); every failed attempt is an ErrorObserved."""
+        events: list[Event] = []
+        self.fills.register(order)
+        try:
+            for attempt in self.venue.policy.retrying():
+                with attempt:
+                    raw = self._lookup_then_place(order, events)
+        except VenueError as error:
+            if isinstance(error, Rejected) and not error.ambiguous:
+                events.append(OrderRejected(ts=order.ts, client_id=order.client_id, symbol=order.symbol,
+                                            reason=error.order_reason, code=error.code, message=error.message))
+            return events  # else: state unknown, the next poll or a reconcile finds it by client id
+        events.append(OrderAccepted(ts=order.ts, client_id=order.client_id, symbol=order.symbol,
+                                    exchange_id=str(raw.get("id") or "")))
+        events.extend(self.fills.on_order(order, raw))
+        return events
+
+    def _lookup_then_place(self, order: OrderSubmitted, events: list[Event]) -> dict:
+        if self.fills.was_sent(order.client_id):  # it may be there already: never place it twice
+            found = self._lookup(order, events)
+            if found is not None:
+                return found
+        self.fills.mark_sent(order.client_id)
+        try:
+            return self.venue.once(self.venue.client.create_order, *create_args(order))
+        except VenueError as error:
+            if error.code == -4116:  # the venue has it already
+                found = self._lookup(order, events)
+                if found is not None:
+                    return found
+            events.append(self.venue.error_event(error, order.ts, order.symbol, order.client_id))
+            if error.reason == "nonce":
+                self.venue.resync_safely(events, order.ts)
+            raise
+
+    def _lookup(self, order: OrderSubmitted, events: list[Event]) -> dict | None:
+        try:
+            return self.venue.once(self.venue.client.fetch_order, None, to_unified(order.symbol),
+                                   lookup_params(order.client_id, is_conditional(order)))
+        except Rejected as error:
+            if error.order_reason == "unknown_order":
+                return None
+            raise
+        except VenueError as error:
+            events.append(self.venue.error_event(error, order.ts, order.symbol, order.client_id))
+            raise Retryable(error.message, code=error.code, reason=error.reason, ambiguous=True) from None
+
+    def cancel(self, request: OrderCancelRequested) -> list[Event]:
+        events: list[Event] = []
+        conditional = self.fills.is_conditional(request.client_id)
+        kinds = (conditional,) if conditional is not None else (False, True)
+        for kind in kinds:
+            try:
+                self.venue.call(events, request.ts, self.venue.client.cancel_order, None, to_unified(request.symbol),
+                                lookup_params(request.client_id, kind), symbol=request.symbol,
+                                client_id=request.client_id)
+            except VenueError as error:
+                if error.order_reason == "unknown_order" and kind is not kinds[-1]:
+                    events.pop()  # not a plain order: try the algo book
+                    continue
+                return events
+            self.fills.closed(request.client_id)
+            events.append(OrderCanceled(ts=request.ts, client_id=request.client_id, symbol=request.symbol,
+                                        reason=request.reason))
+            return events
+        return events
+
+    # ------------------------------------------------------------------ venue state (reconciliation)
+
+    def fetch_order(self, client_id: str, symbol: str) -> OrderStatus | None:
+        conditional = self.fills.is_conditional(client_id)
+        for kind in ((conditional,) if conditional is not None else (False, True)):
+            try:
+                raw = self.venue.call([], 0, self.venue.client.fetch_order, None, to_unified(symbol),
+                                      lookup_params(client_id, kind))
+            except Rejected as error:
+                if error.order_reason == "unknown_order":
+                    continue
+                raise
+            return order_status(raw)
+        return None
+
+    def open_orders(self, symbol: str) -> list[OrderStatus]:
+        unified = to_unified(symbol)
+        plain = self.venue.call([], 0, self.venue.client.fetch_open_orders, unified)
+        algo = self.venue.call([], 0, self.venue.client.fetch_open_orders, unified, None, None, {"trigger": True})
+        return [order_status(raw) for raw in (*plain, *algo)]
+
+    def positions(self) -> list[PositionStatus]:
+        rows = self.venue.call([], 0, self.venue.client.fetch_positions)
+        return [PositionStatus(symbol=to_config(r["symbol"]), side=r["side"], qty=float(r["contracts"]),
+                               entry_price=float(r["entryPrice"])) for r in rows if float(r.get("contracts") or 0)]
+
+    def equity(self) -> float:
+        balance = self.venue.call([], 0, self.venue.client.fetch_balance)
+        return float((balance.get("USDT") or {}).get("total") or 0.0)
