@@ -1,0 +1,134 @@
+"""The composition root: the only place that chooses the Exchange, Clock and ids.
+
+Backtest = paper exchange + simulated clock + ids derived from the inputs + batched
+journal. Paper-live = paper exchange with its own state file + wall clock + random
+run ids + durable journal. Live = the ccxt adapter + wall clock (wired by
+`live_runtime`). The loop they drive is the same object in every case.
+"""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import Any, Sequence
+
+import msgspec
+
+from cli.clock import Clock, FixedIds, IdSource, RandomIds, SimClock, WallClock
+from cli.loop import Observer, RunLoop, rebuild_state
+from cli.run_summary import RunSummary
+from exchange.paper import PaperExchange
+from exchange.paper_state import STATE_FILE
+from exchange.port import Exchange
+from journal.events import CandleClosed, ReconcileObserved, SessionStarted
+from journal.reader import read_events
+from journal.writer import JournalWriter
+from machine.params import Params
+
+
+def app_version() -> str:
+    try:
+        return metadata.version("donchian-journal-bot")
+    except metadata.PackageNotFoundError:
+        return "0.0.0"
+
+
+def settings_of(params: Params) -> dict[str, Any]:
+    return {"params": msgspec.to_builtins(params)}
+
+
+def config_digest(params: Params) -> str:
+    """Digest of the rules a run decides under (canonical JSON, struct field order)."""
+    return hashlib.sha256(msgspec.json.encode(params)).hexdigest()[:16]
+
+
+def backtest_run_id(params: Params, candles: Sequence[CandleClosed]) -> str:
+    """Same rules + same candles -> same id, so two identical backtests journal identically."""
+    digest = hashlib.sha256(config_digest(params).encode())
+    for candle in candles:
+        digest.update(b"%s|%d|%r|%r|%r|%r|%r;" % (candle.symbol.encode(), candle.ts, candle.open, candle.high,
+                                                  candle.low, candle.close, candle.volume))
+    return digest.hexdigest()[:12]
+
+
+@dataclass
+class RunSpec:
+    mode: str  # backtest | paper | live | testnet
+    journal_dir: Path
+    params: Params
+    symbols: tuple[str, ...]
+    timeframe: str
+    extra_settings: dict[str, Any] = field(default_factory=dict)  # non-secret only
+
+
+@dataclass
+class Runtime:
+    spec: RunSpec
+    exchange: Exchange
+    clock: Clock
+    journal: JournalWriter
+    loop: RunLoop
+    summary: RunSummary
+    session: SessionStarted
+    resume_after: dict[str, int]  # symbol -> last candle the journal already holds
+    restarted: bool
+
+    def close(self) -> None:
+        self.journal.close()
+
+
+def backtest_runtime(spec: RunSpec, candles: Sequence[CandleClosed], observers: Sequence[Observer] = ()) -> Runtime:
+    params = spec.params
+    exchange = PaperExchange(fee_rate=params.fee_rate, slippage_bps=params.slippage_bps,
+                             initial_equity=params.initial_equity)
+    start = candles[0].ts if candles else 0
+    return assemble(spec, exchange, SimClock(start), FixedIds(backtest_run_id(params, candles)),
+                    durable=False, session_ts=start, observers=observers)
+
+
+def paper_runtime(spec: RunSpec, session_ts: int, clock: Clock | None = None, ids: IdSource | None = None,
+                  observers: Sequence[Observer] = ()) -> Runtime:
+    """Paper trading as if live: the venue keeps its own state beside the journal."""
+    params = spec.params
+    exchange = PaperExchange(fee_rate=params.fee_rate, slippage_bps=params.slippage_bps,
+                             initial_equity=params.initial_equity, state_path=spec.journal_dir / STATE_FILE)
+    return assemble(spec, exchange, clock or WallClock(), ids or RandomIds(), durable=True,
+                    session_ts=session_ts, observers=observers)
+
+
+def assemble(spec: RunSpec, exchange: Exchange, clock: Clock, ids: IdSource, *, durable: bool, session_ts: int,
+             observers: Sequence[Observer] = ()) -> Runtime:
+    """Open (and recover) the journal, rebuild state, start the session, reconcile on restart."""
+    spec.journal_dir.mkdir(parents=True, exist_ok=True)
+    journal = JournalWriter.open(spec.journal_dir)
+    try:
+        summary = RunSummary(initial_equity=spec.params.initial_equity)
+        restarted = journal.last_seq > 0
+        loop = RunLoop(exchange=exchange, journal=journal, params=spec.params, durable=durable,
+                       observers=(summary.observe, *observers))
+        resume_after: dict[str, int] = {}
+        if restarted:
+            journal.flush()
+            rebuilt = rebuild_state(read_events(spec.journal_dir), spec.params, observe=summary.observe)
+            loop.state, resume_after = rebuilt.state, rebuilt.last_candle
+            loop.already_recorded = rebuilt.trailing_answers
+        session = SessionStarted(
+            ts=max([session_ts, *resume_after.values()]), run_id=ids.run_id(spec.mode), mode=spec.mode,
+            version=app_version(), config_digest=config_digest(spec.params), symbols=spec.symbols,
+            timeframe=spec.timeframe, settings={**settings_of(spec.params), **spec.extra_settings})
+        loop.start(session)
+        if restarted:
+            loop.process([observe_venue(exchange, spec.symbols, session.ts)])
+    except BaseException:
+        journal.close()
+        raise
+    return Runtime(spec=spec, exchange=exchange, clock=clock, journal=journal, loop=loop, summary=summary,
+                   session=session, resume_after=resume_after, restarted=restarted)
+
+
+def observe_venue(exchange: Exchange, symbols: Sequence[str], ts: int) -> ReconcileObserved:
+    """What the venue shows at restart, as an input the core reconciles against."""
+    orders = [msgspec.to_builtins(o) for symbol in symbols for o in exchange.open_orders(symbol)]
+    return ReconcileObserved(ts=ts, positions=[msgspec.to_builtins(p) for p in exchange.positions()],
+                             open_orders=orders, equity=exchange.equity())

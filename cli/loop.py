@@ -1,0 +1,147 @@
+"""The one run loop shared by backtest, paper and live (DESIGN.md "Decider shape").
+
+For each closed candle: the exchange reports what happened to our orders during the
+bar (`advance`), then whatever was placed intrabar gets the rest of the bar
+(`bar_closed`), then the core sees the close. Every input is recorded together with
+the decisions it produced (so replay can pair them), and order intents reach the
+exchange only after that record is durable when `durable` is set (live, paper-live).
+Exchange answers are inputs again, processed first-in first-out. Nothing here knows
+whether the exchange is simulated: that is decided in `cli.bootstrap`.
+"""
+from __future__ import annotations
+
+import time
+from collections import deque
+from typing import Any, Callable, Iterable, NamedTuple, Protocol, Sequence
+
+from exchange.port import Exchange
+from journal.events import (
+    CandleClosed, Event, OrderCanceled, OrderCancelRequested, OrderFilled, OrderSubmitted, SessionStarted, is_input,
+    kind_of,
+)
+from machine.decider import initial_state, step
+from machine.params import Params
+
+Observer = Callable[[Event], None]
+
+
+class JournalSink(Protocol):
+    def append(self, events: Sequence[Event], durable: bool = False) -> Any: ...
+
+    def flush(self) -> None: ...
+
+
+class RunLoop:
+    """Feeds inputs to the core, records inputs + decisions, executes intents."""
+
+    def __init__(self, *, exchange: Exchange, journal: JournalSink, params: Params, durable: bool,
+                 state: Any = None, observers: Iterable[Observer] = (),
+                 on_order_sent: Callable[[OrderSubmitted], None] | None = None) -> None:
+        self.exchange = exchange
+        self.journal = journal
+        self.params = params
+        self.durable = durable
+        self.state = state if state is not None else initial_state(params)
+        self.observers = tuple(observers)
+        self.on_order_sent = on_order_sent
+        self.inputs = 0
+        self.already_recorded: set[tuple] = set()
+
+    def start(self, session: SessionStarted) -> None:
+        """Record the session, then the venue rules of every symbol."""
+        self.process([session])
+        self.process(self.exchange.load_markets(session.symbols, session.ts))
+
+    def feed(self, candle: CandleClosed) -> None:
+        """One closed bar through the exchange and the core."""
+        self.process(self._fresh(self.exchange.advance(candle)))
+        self.process(self._fresh(self.exchange.bar_closed(candle)))
+        self.process([candle])
+
+    def _fresh(self, answers: list[Event]) -> list[Event]:
+        """Drop answers the journal already holds: after a crash mid-bar the venue
+        reports that bar again (same answers), but each fact is recorded once."""
+        if not self.already_recorded:
+            return answers
+        fresh = []
+        for answer in answers:
+            key = answer_key(answer)
+            if key in self.already_recorded:
+                self.already_recorded.discard(key)
+            else:
+                fresh.append(answer)
+        return fresh
+
+    def process(self, inputs: Iterable[Event]) -> None:
+        """Run inputs (and every answer they provoke) through the core, FIFO."""
+        queue = deque(inputs)
+        while queue:
+            event = queue.popleft()
+            self.state, decisions = step(self.state, event, self.params)
+            self.inputs += 1
+            actions = [d for d in decisions if isinstance(d, (OrderSubmitted, OrderCancelRequested))]
+            # Durable before any order leaves, and for every venue answer (the venue has
+            # moved on). A quiet candle may sit in the buffer: re-feeding it is harmless.
+            durable = self.durable and (bool(actions) or not isinstance(event, CandleClosed))
+            self.journal.append([event, *decisions], durable=durable)
+            for observer in self.observers:
+                observer(event)
+                for decision in decisions:
+                    observer(decision)
+            for action in actions:
+                if isinstance(action, OrderSubmitted):
+                    if self.on_order_sent is not None:
+                        self.on_order_sent(action)
+                    queue.extend(self.exchange.submit(action))
+                else:
+                    queue.extend(self.exchange.cancel(action))
+
+
+def answer_key(event: Event) -> tuple:
+    """Identity of a venue answer: a fill by its fill id, anything else by kind + order."""
+    if isinstance(event, OrderFilled):
+        return ("fill", event.fill_id)
+    return (kind_of(event), getattr(event, "client_id", None), getattr(event, "reason", None), event.ts)
+
+
+class Rebuilt(NamedTuple):
+    state: Any
+    last_candle: dict[str, int]  # symbol -> open time of its last recorded closed candle
+    trailing_answers: set[tuple]  # venue answers recorded after each symbol's last candle
+
+
+def rebuild_state(events: Iterable[Event], params: Params, observe: Observer | None = None) -> Rebuilt:
+    """Crash-only start-up: fold a journal's recorded inputs back into the core's state."""
+    state = initial_state(params)
+    last_candle: dict[str, int] = {}
+    trailing: dict[str, set[tuple]] = {}
+    for event in events:
+        if observe is not None:
+            observe(event)
+        if not is_input(event):
+            continue
+        state, _ = step(state, event, params)
+        if isinstance(event, CandleClosed):
+            last_candle[event.symbol] = event.ts
+            trailing[event.symbol] = set()
+        elif isinstance(event, (OrderFilled, OrderCanceled)):
+            trailing.setdefault(event.symbol, set()).add(answer_key(event))
+    answers = set().union(*trailing.values()) if trailing else set()
+    return Rebuilt(state, last_candle, answers)
+
+
+class Stopwatch:
+    """Wall-time latency from 'candle available' to each order handed to the exchange.
+
+    Shell-only instrumentation (never journaled): feeds the decision-latency figures."""
+
+    def __init__(self) -> None:
+        self.started_ns = 0
+        self.samples_ms: list[float] = []
+
+    def candle_available(self) -> None:
+        self.started_ns = time.perf_counter_ns()
+
+    def order_sent(self, _order: OrderSubmitted) -> None:
+        if self.started_ns:
+            self.samples_ms.append((time.perf_counter_ns() - self.started_ns) / 1e6)

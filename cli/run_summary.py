@@ -1,0 +1,81 @@
+"""A running tally of a session, fed by the loop's observers: the closing summary of
+`bot backtest` and the figures of `bot live`'s status panel.
+
+It only reads events the loop already has in hand, so it costs one isinstance per
+event and never re-reads the journal.
+"""
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+
+from journal.events import (
+    CandleClosed, EquityMarked, Event, OrderFilled, PositionClosed, SignalDetected, SignalFiltered, kind_of,
+)
+
+QUIET_KINDS = frozenset({"candle_closed", "equity_marked", "market_loaded", "session_started"})
+
+
+@dataclass
+class RunSummary:
+    initial_equity: float
+    bars: int = 0
+    signals: int = 0
+    filtered: int = 0
+    fills: int = 0
+    trades: int = 0
+    wins: int = 0
+    pnl: float = 0.0
+    equity: float = 0.0
+    peak: float = 0.0
+    max_drawdown: float = 0.0  # fraction of the running peak
+    last_close: dict[str, float] = field(default_factory=dict)
+    last_bar_ts: int = 0
+    recent: deque = field(default_factory=lambda: deque(maxlen=8))
+
+    def __post_init__(self) -> None:
+        self.equity = self.peak = self.initial_equity
+
+    def observe(self, event: Event) -> None:
+        if isinstance(event, CandleClosed):
+            self.bars += 1
+            self.last_close[event.symbol] = event.close
+            self.last_bar_ts = event.ts
+            return
+        if isinstance(event, EquityMarked):
+            self._mark(event.equity)
+            return
+        if isinstance(event, SignalDetected):
+            self.signals += 1
+        elif isinstance(event, SignalFiltered):
+            self.filtered += 1
+        elif isinstance(event, OrderFilled):
+            self.fills += 1
+        elif isinstance(event, PositionClosed):
+            self.trades += 1
+            self.wins += event.pnl > 0
+            self.pnl += event.pnl
+            self._mark(self.initial_equity + self.pnl)
+        if kind_of(event) not in QUIET_KINDS:
+            self.recent.append(event)
+
+    def _mark(self, equity: float) -> None:
+        self.equity = equity
+        self.peak = max(self.peak, equity)
+        if self.peak > 0:
+            self.max_drawdown = max(self.max_drawdown, (self.peak - equity) / self.peak)
+
+    @property
+    def win_rate(self) -> float:
+        return self.wins / self.trades if self.trades else 0.0
+
+    def as_dict(self, seconds: float | None = None) -> dict[str, float | int]:
+        figures: dict[str, float | int] = {
+            "bars": self.bars, "signals": self.signals, "fills": self.fills, "trades": self.trades,
+            "pnl": round(self.pnl, 2), "win_rate": round(self.win_rate, 4),
+            "max_drawdown": round(self.max_drawdown, 4), "final_equity": round(self.equity, 2),
+        }
+        if seconds is not None:
+            figures["seconds"] = round(seconds, 3)
+            figures["bars_per_s"] = round(self.bars / seconds) if seconds > 0 else 0
+        return figures
