@@ -19,6 +19,7 @@ COMMAND_MODULES = (
     "cli.journal_cmds",
     "cli.sql_cmds",
     "cli.health_cmd",
+    "cli.report_cmds",
 )
 
 

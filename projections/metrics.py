@@ -28,7 +28,7 @@ from projections.metrics_frames import frames_connection
 from projections.report_sql import fetch_dicts
 
 GROUP_STATS_SQL = """
-SELECT {key} AS grp,
+SELECT {keys},
        count(*)                                         AS trades,
        count(*) FILTER (WHERE pnl > 0)                  AS wins,
        count(*) FILTER (WHERE pnl <= 0)                 AS losses,
@@ -43,8 +43,11 @@ SELECT {key} AS grp,
        avg((exit_ts - entry_ts) / 1000.0)               AS avg_holding_s
 FROM trades
 GROUP BY ALL
-ORDER BY grp
+ORDER BY {order}
 """
+
+EXIT_DAY = "strftime(epoch_ms(exit_ts), '%Y-%m-%d')"
+"""SQL for a trade's UTC exit day (trades are booked on the day they close)."""
 
 STREAKS_SQL = """
 WITH ordered AS (
@@ -99,10 +102,18 @@ def _sharpe(n: int, mean: float | None, std: float | None) -> tuple[float | None
 
 def group_stats(con: duckdb.DuckDBPyConnection, key: str | None = None) -> dict[str, dict[str, Any]]:
     """Metrics per value of `key` (a trades column such as side or symbol); key None = all trades."""
-    rows = fetch_dicts(con, GROUP_STATS_SQL.format(key=key or "'all'"))
+    rows = fetch_dicts(con, GROUP_STATS_SQL.format(keys=f"{key or repr('all')} AS grp", order="grp"))
     if key is None and not rows:
         rows = [_empty_aggregate()]
     return {str(row["grp"]): ratios(row) for row in rows}
+
+
+def grouped_frame(con: duckdb.DuckDBPyConnection, keys: dict[str, str]) -> pd.DataFrame:
+    """Every metric per combination of `keys` (output column name -> SQL over trades), one row each."""
+    select = ", ".join(f"{expr} AS {name}" for name, expr in keys.items())
+    rows = fetch_dicts(con, GROUP_STATS_SQL.format(keys=select, order=", ".join(keys)))
+    table = [{**{k: row[k] for k in keys}, **ratios(row)} for row in rows]
+    return pd.DataFrame(table, columns=[*keys, *ratios(_empty_aggregate())])  # every metric and note column
 
 
 def _empty_aggregate() -> dict[str, Any]:

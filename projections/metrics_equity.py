@@ -27,24 +27,26 @@ ordered AS (
     SELECT ts, equity, row_number() OVER (ORDER BY {order}) AS rn FROM equity WHERE equity IS NOT NULL
 )"""
 
-DRAWDOWN_SQL = "WITH" + _ORDERED + """, peaks AS (
-    SELECT rn, ts, equity, max(equity) OVER (ORDER BY rn ROWS UNBOUNDED PRECEDING) AS peak FROM ordered
-)
-SELECT ts, equity, peak, CASE WHEN peak > 0 THEN (peak - equity) / peak END AS drawdown
-FROM peaks ORDER BY rn
+_PEAKS = _ORDERED + """, peaks AS (
+    SELECT rn, ts, equity, peak, CASE WHEN peak > 0 THEN (peak - equity) / peak END AS drawdown
+    FROM (SELECT rn, ts, equity, max(equity) OVER (ORDER BY rn ROWS UNBOUNDED PRECEDING) AS peak FROM ordered)
+)"""
+
+DRAWDOWN_SQL = "WITH" + _PEAKS + """
+SELECT (ts // {bucket}) * {bucket} AS ts, arg_max(equity, rn) AS equity, max(peak) AS peak,
+       max(drawdown) AS drawdown, count(*) AS marks
+FROM peaks GROUP BY 1 ORDER BY 1
 """
 
-MDD_SQL = "WITH" + _ORDERED + """, peaks AS (
-    SELECT rn, ts, equity, max(equity) OVER (ORDER BY rn ROWS UNBOUNDED PRECEDING) AS peak FROM ordered
-)
-SELECT count(*) AS points,
-       max(CASE WHEN peak > 0 THEN (peak - equity) / peak END) AS mdd,
-       arg_max(ts, CASE WHEN peak > 0 THEN (peak - equity) / peak END) AS mdd_trough_ts,
-       arg_min(equity, rn) AS start_equity,
-       arg_max(equity, rn) AS end_equity,
+MDD_SQL = "WITH" + _PEAKS + """
+SELECT count(*) AS points, max(drawdown) AS mdd, arg_max(ts, drawdown) AS mdd_trough_ts,
+       arg_min(equity, rn) AS start_equity, arg_max(equity, rn) AS end_equity,
        count(*) FILTER (WHERE peak <= 0) AS nonpositive_peaks
 FROM peaks
 """
+
+BUCKETS_MS = (1, 60_000, 300_000, 900_000, 3_600_000, 14_400_000, 86_400_000, 604_800_000)
+"""Row granularities tried for the drawdown series, finest first: per timestamp, 1 min, ... 1 week."""
 
 PERIOD_SQL = "WITH" + _ORDERED + """, periods AS (
     SELECT date_trunc('{unit}', epoch_ms(ts)) AS period,
@@ -66,9 +68,18 @@ def _order(con: duckdb.DuckDBPyConnection) -> str:
     return "ts, seq" if "seq" in columns else "ts"
 
 
-def drawdown_series(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """ts, equity, running peak and drawdown for every point of the curve."""
-    return fetch_df(con, DRAWDOWN_SQL.format(order=_order(con)))
+def drawdown_series(con: duckdb.DuckDBPyConnection, max_rows: int | None = None) -> tuple[pd.DataFrame, int]:
+    """One row per timestamp (ts, last equity, running peak, drawdown, marks), and the bucket used.
+
+    With `max_rows`, rows are per the finest bucket of BUCKETS_MS that fits: each keeps the
+    bucket's last equity, its highest peak and its WORST drawdown, so the curve's troughs
+    and the MDD stay visible however much it is thinned."""
+    bucket = 1
+    if max_rows is not None:
+        counts = ", ".join(f"count(DISTINCT ts // {b}) AS b{b}" for b in BUCKETS_MS)
+        found = fetch_dicts(con, f"SELECT {counts} FROM equity WHERE equity IS NOT NULL")[0]
+        bucket = next((b for b in BUCKETS_MS if found[f"b{b}"] <= max_rows), BUCKETS_MS[-1])
+    return fetch_df(con, DRAWDOWN_SQL.format(order=_order(con), bucket=bucket)), bucket
 
 
 def equity_summary(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:

@@ -35,17 +35,24 @@ class Report:
     by_symbol: dict[str, dict[str, Any]]
     returns: dict[str, pd.DataFrame]   # daily / weekly / monthly
     trades: pd.DataFrame
-    equity: pd.DataFrame               # ts, equity, peak, drawdown
+    equity: pd.DataFrame               # ts, equity, peak, drawdown, marks (per equity_bucket_ms)
+    equity_bucket_ms: int = 1          # 1 = one row per timestamp; larger = thinned for the workbook
 
 
-def build_report(con: duckdb.DuckDBPyConnection) -> Report:
+EQUITY_SHEET_ROWS = 20_000
+"""Most rows of the drawdown series kept in a report (Excel stays quick to write and open)."""
+
+
+def build_report(con: duckdb.DuckDBPyConnection, max_equity_rows: int | None = EQUITY_SHEET_ROWS) -> Report:
     """Compute the whole report from the `trades` and `equity` relations of `con`."""
+    equity, bucket = drawdown_series(con, max_equity_rows)
     return Report(
         metrics=summary(con),
         by_symbol=group_stats(con, "symbol"),
         returns={name: period_returns(con, name) for name in PERIOD_UNITS},
         trades=fetch_df(con, TRADES_SQL),
-        equity=drawdown_series(con),
+        equity=equity,
+        equity_bucket_ms=bucket,
     )
 
 

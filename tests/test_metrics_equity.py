@@ -22,7 +22,8 @@ def test_mdd_is_largest_peak_to_trough_over_peak():
     assert m["mdd"] == pytest.approx(0.5)                # 130 -> 65
     assert m["mdd_trough_ts"] == ms("2024-01-05")
     assert m["total_return"] == pytest.approx(-0.3)
-    dd = drawdown_series(frames_connection(None, eq))
+    dd, bucket = drawdown_series(frames_connection(None, eq))
+    assert bucket == 1
     assert dd["drawdown"].round(6).tolist() == [0, 0, 0.25, 0, 0.5, round(60 / 130, 6)]
 
 
@@ -55,3 +56,15 @@ def test_period_returns_chain_from_previous_period_close(period, expected):
     assert got["start_equity"].tolist() == pytest.approx([e[1] for e in expected])
     assert got["end_equity"].tolist() == pytest.approx([e[2] for e in expected])
     assert got["return"].tolist() == pytest.approx([e[2] / e[1] - 1 for e in expected])
+
+
+def test_thinned_drawdown_series_keeps_each_buckets_worst_drawdown():
+    # 3 minutes, 4 marks each; minute 1 dips to 50 then recovers to 95
+    values = [100, 101, 102, 103, 90, 50, 80, 95, 104, 104, 103, 105]
+    eq = pd.DataFrame({"ts": [i * 15_000 for i in range(12)], "equity": [float(v) for v in values]})
+    dd, bucket = drawdown_series(frames_connection(None, eq), max_rows=3)
+    assert bucket == 60_000
+    assert dd["ts"].tolist() == [0, 60_000, 120_000]
+    assert dd["equity"].tolist() == [103, 95, 105]          # each minute's last mark
+    assert dd["drawdown"].tolist() == pytest.approx([0, 53 / 103, 1 / 104])
+    assert dd["marks"].tolist() == [4, 4, 4]
