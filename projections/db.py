@@ -41,16 +41,19 @@ def _open_file(path: Path) -> duckdb.DuckDBPyConnection | None:
     """The projection file opened read-write, or None when another process holds it / unwritable."""
     try:
         return duckdb.connect(str(path))
-    except (duckdb.IOException, OSError):
+    except OSError:
         return None
-    except duckdb.Error:
-        # Not a usable DuckDB file (damaged or from an incompatible DuckDB): it is only a cache.
+    except duckdb.Error as exc:
+        damaged = "not a valid DuckDB database" in str(exc) or not isinstance(exc, duckdb.IOException)
+        if not damaged:
+            return None  # locked by another process, or no permission
+    # Not a usable DuckDB file (damaged, or from an incompatible DuckDB): it is only a cache.
+    try:
         for stale in (path, path.with_name(path.name + ".wal")):
             stale.unlink(missing_ok=True)
-        try:
-            return duckdb.connect(str(path))
-        except (duckdb.Error, OSError):
-            return None
+        return duckdb.connect(str(path))
+    except (duckdb.Error, OSError):
+        return None
 
 
 def connect_with_stats(journal_dir: str | Path, read_only_query: bool = False,

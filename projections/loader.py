@@ -23,8 +23,8 @@ _JSON = msgspec.json.Encoder()
 _BATCH_VIEW = "projection_batch_in"
 
 
-def chunks(records: Iterable[Any], size: int = BATCH_RECORDS) -> Iterator[list[Any]]:
-    it = iter(records)
+def chunks(records: Iterable[Any], size: int | None = None) -> Iterator[list[Any]]:
+    it, size = iter(records), size or BATCH_RECORDS
     while batch := list(islice(it, size)):
         yield batch
 
