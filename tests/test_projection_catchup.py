@@ -5,6 +5,7 @@ import shutil
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import duckdb
 import pytest
@@ -160,3 +161,33 @@ def test_projection_locked_by_another_process_falls_back_to_memory(tmp_path):
         assert in_memory and count == len(trading_session()) and len(tables[2]) == 1
     finally:
         holder.communicate("\n", timeout=30)
+
+
+def test_queries_while_another_process_keeps_appending(tmp_path):
+    journal = write_journal(tmp_path / "j", trading_session())
+    writer = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
+        import sys
+        sys.path.insert(0, {str(Path(__file__).parent)!r})
+        from conftest_projection import BTC, candle
+        from journal.writer import JournalWriter
+        with JournalWriter.open({str(journal)!r}) as w:
+            print("writing", flush=True)
+            for i in range(400):
+                w.append([candle(BTC, 100 + 5 * i + k, 100.0 + k) for k in range(5)], durable=True)
+    """)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert writer.stdout.readline().strip() == "writing"
+        seen = []
+        while writer.poll() is None or len(seen) < 2:
+            con, _, _ = connect_with_stats(journal)
+            try:
+                n, lo, hi = con.execute("SELECT count(*), min(seq), max(seq) FROM events").fetchone()
+            finally:
+                con.close()
+            assert (lo, hi) == (1, n)  # a contiguous prefix of the journal, never a torn record
+            seen.append(n)
+    finally:
+        assert writer.wait(timeout=120) == 0
+    assert seen == sorted(seen)
+    result, _, _, count = stats(journal)
+    assert count == len(trading_session()) + 2000
