@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime, timezone
 import sys
 from pathlib import Path
 from typing import Any, Optional
@@ -21,6 +22,8 @@ def _shown(key: str, value: Any) -> str:
     value = clean(value)
     if value is None:
         return "-"
+    if key.endswith("_ts") and isinstance(value, int):
+        return datetime.fromtimestamp(value / 1000, tz=timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     if isinstance(value, float):
         return f"{value:.2%}" if key.endswith(PERCENT_KEYS) else f"{value:,.4f}"
     return f"{value:,}" if isinstance(value, int) else str(value)
