@@ -75,7 +75,11 @@ class Runtime:
     restarted: bool
 
     def close(self) -> None:
-        self.journal.close()
+        """Everything recorded reaches the disk (one fsync), then the writer lock is released."""
+        try:
+            self.loop.flush()
+        finally:
+            self.journal.close()
 
 
 def backtest_runtime(spec: RunSpec, candles: Sequence[CandleClosed], observers: Sequence[Observer] = ()) -> Runtime:

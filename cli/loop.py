@@ -23,6 +23,9 @@ from machine.decider import initial_state, step
 from machine.params import Params
 
 Observer = Callable[[Event], None]
+BATCH_EVENTS = 4096
+"""Non-durable records are appended in batches this large (one journal call each)."""
+_ACTION_TYPES = (OrderSubmitted, OrderCancelRequested)
 
 
 class JournalSink(Protocol):
@@ -46,6 +49,7 @@ class RunLoop:
         self.on_order_sent = on_order_sent
         self.inputs = 0
         self.already_recorded: set[tuple] = set()
+        self._pending: list[Event] = []  # recorded in order, appended in batches
 
     def start(self, session: SessionStarted) -> None:
         """Record the session, then the venue rules of every symbol."""
@@ -54,9 +58,13 @@ class RunLoop:
 
     def feed(self, candle: CandleClosed) -> None:
         """One closed bar through the exchange and the core."""
-        self.process(self._fresh(self.exchange.advance(candle)))
-        self.process(self._fresh(self.exchange.bar_closed(candle)))
-        self.process([candle])
+        answers = self.exchange.advance(candle)
+        if answers:
+            self.process(self._fresh(answers))
+        answers = self.exchange.bar_closed(candle)
+        if answers:
+            self.process(self._fresh(answers))
+        self.process((candle,))
 
     def _fresh(self, answers: list[Event]) -> list[Event]:
         """Drop answers the journal already holds: after a crash mid-bar the venue
@@ -75,26 +83,41 @@ class RunLoop:
     def process(self, inputs: Iterable[Event]) -> None:
         """Run inputs (and every answer they provoke) through the core, FIFO."""
         queue = deque(inputs)
+        pending = self._pending
+        observers = self.observers
         while queue:
             event = queue.popleft()
             self.state, decisions = step(self.state, event, self.params)
             self.inputs += 1
-            actions = [d for d in decisions if isinstance(d, (OrderSubmitted, OrderCancelRequested))]
+            pending.append(event)
+            if decisions:
+                pending.extend(decisions)
+            actions = [d for d in decisions if type(d) in _ACTION_TYPES] if decisions else ()
             # Durable before any order leaves, and for every venue answer (the venue has
-            # moved on). A quiet candle may sit in the buffer: re-feeding it is harmless.
-            durable = self.durable and (bool(actions) or not isinstance(event, CandleClosed))
-            self.journal.append([event, *decisions], durable=durable)
-            for observer in self.observers:
+            # moved on). A quiet candle may wait in the batch: re-feeding it is harmless.
+            if self.durable and (actions or type(event) is not CandleClosed):
+                self.flush(durable=True)
+            elif len(pending) >= BATCH_EVENTS:
+                self.flush(durable=False)
+            for observer in observers:
                 observer(event)
                 for decision in decisions:
                     observer(decision)
             for action in actions:
-                if isinstance(action, OrderSubmitted):
+                if type(action) is OrderSubmitted:
                     if self.on_order_sent is not None:
                         self.on_order_sent(action)
                     queue.extend(self.exchange.submit(action))
                 else:
                     queue.extend(self.exchange.cancel(action))
+
+    def flush(self, durable: bool = False) -> None:
+        """Hand the batched records to the journal (fsync'd when `durable`)."""
+        if self._pending:
+            self.journal.append(self._pending, durable=durable)
+            self._pending = []
+        elif durable:
+            self.journal.flush()
 
 
 def answer_key(event: Event) -> tuple:

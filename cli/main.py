@@ -19,7 +19,9 @@ COMMAND_MODULES = (
     "cli.journal_cmds",
     "cli.sql_cmds",
     "cli.health_cmd",
+    "cli.mcp_cmd",
     "cli.report_cmds",
+    "cli.backtest_cmd",
 )
 
 

@@ -42,6 +42,10 @@ class PaperExchange:
         self._state = restored or PaperState(initial_equity=initial_equity, cash=initial_equity)
         self._overrides = markets
         self._markets: dict[str, MarketRules] = {}
+        self._open: dict[str, dict[str, PaperOrder]] = {}  # symbol -> open orders (index, not state)
+        for order in sorted(self._state.orders.values(), key=lambda o: o.number):
+            if order.status == "open":
+                self._open.setdefault(order.symbol, {})[order.client_id] = order
 
     # ------------------------------------------------------------------ the port: market data and steps
 
@@ -54,27 +58,33 @@ class PaperExchange:
         return loaded
 
     def advance(self, candle: CandleClosed) -> list[Event]:
-        seen = self._state.advanced.get(candle.symbol)
-        if seen is not None and candle.ts <= seen.ts:  # a restarted loop re-feeds a bar: same answers
-            return list(seen.events) if candle.ts == seen.ts else []
-        self._state.bar_in_progress[candle.symbol] = candle.ts
-        self._state.last_price[candle.symbol] = candle.open
-        events = self._run_orders(candle, self._open_orders_of(candle.symbol))
-        self._state.advanced[candle.symbol] = BarAnswers(ts=candle.ts, events=events)
-        self._persist()
-        return events
+        return self._bar_step(candle, self._state.advanced, opening=True)
 
     def bar_closed(self, candle: CandleClosed) -> list[Event]:
-        seen = self._state.closed.get(candle.symbol)
-        if seen is not None and candle.ts <= seen.ts:
+        return self._bar_step(candle, self._state.closed, opening=False)
+
+    def _bar_step(self, candle: CandleClosed, answered: dict[str, BarAnswers], opening: bool) -> list[Event]:
+        """Run the symbol's orders through the bar: all of them at the open (`advance`),
+        the ones placed intrabar for the rest of it (`bar_closed`)."""
+        symbol, state = candle.symbol, self._state
+        seen = answered.get(symbol)
+        if seen is not None and candle.ts <= seen.ts:  # a restarted loop re-feeds a bar: same answers
             return list(seen.events) if candle.ts == seen.ts else []
-        armed = [o for o in self._open_orders_of(candle.symbol)
-                 if o.armed_bar == candle.ts and o.order_kind in CONDITIONAL_KINDS]
-        events = self._run_orders(candle, armed)
-        self._state.bar_in_progress.pop(candle.symbol, None)
-        self._state.last_price[candle.symbol] = candle.close
-        self._state.closed[candle.symbol] = BarAnswers(ts=candle.ts, events=events)
-        self._persist()
+        events: list[Event] = []
+        if self._open.get(symbol):
+            orders = self._open_orders_of(symbol)
+            if not opening:
+                orders = [o for o in orders if o.armed_bar == candle.ts and o.order_kind in CONDITIONAL_KINDS]
+            events = self._run_orders(candle, orders)
+        if opening:
+            state.bar_in_progress[symbol] = candle.ts
+            state.last_price[symbol] = candle.open
+        else:
+            state.bar_in_progress.pop(symbol, None)
+            state.last_price[symbol] = candle.close
+        answered[symbol] = BarAnswers(ts=candle.ts, events=events)
+        if events:  # a quiet bar changes nothing a restart could miss: no write
+            self._persist()
         return events
 
     def submit(self, order: OrderSubmitted) -> list[Event]:
@@ -94,6 +104,7 @@ class PaperExchange:
                                   code=code, message=message)]
         state.order_count += 1
         state.orders[order.client_id] = candidate
+        self._open.setdefault(order.symbol, {})[order.client_id] = candidate
         self._persist()
         return [OrderAccepted(ts=order.ts, client_id=order.client_id, symbol=order.symbol,
                               exchange_id=candidate.exchange_id)]
@@ -104,7 +115,7 @@ class PaperExchange:
             status = "never placed" if order is None else order.status
             return [OrderRejected(ts=request.ts, client_id=request.client_id, symbol=request.symbol,
                                   reason="unknown_order", code=-2011, message=f"order is {status}")]
-        order.status = "canceled"
+        self._end(order, "canceled")
         self._persist()
         return [OrderCanceled(ts=request.ts, client_id=order.client_id, symbol=order.symbol, reason=request.reason)]
 
@@ -133,8 +144,14 @@ class PaperExchange:
     # ------------------------------------------------------------------ internals
 
     def _open_orders_of(self, symbol: str) -> list[PaperOrder]:
-        orders = [o for o in self._state.orders.values() if o.symbol == symbol and o.status == "open"]
-        return sorted(orders, key=lambda o: (EVALUATION_ORDER[o.order_kind], o.number))
+        orders = self._open.get(symbol)
+        if not orders:
+            return []
+        return sorted(orders.values(), key=lambda o: (EVALUATION_ORDER[o.order_kind], o.number))
+
+    def _end(self, order: PaperOrder, status: str) -> None:
+        order.status = status
+        self._open.get(order.symbol, {}).pop(order.client_id, None)
 
     def _refusal(self, order: PaperOrder) -> tuple[str, int | None, str] | None:
         rules = self._markets.get(order.symbol)
@@ -176,7 +193,7 @@ class PaperExchange:
         wanted = order.qty - order.filled_qty
         qty = reducible_qty(held, order.side, wanted) if order.reduce_only else wanted
         if qty <= DUST:
-            order.status = "expired"
+            self._end(order, "expired")
             return [OrderCanceled(ts=ts, client_id=order.client_id, symbol=order.symbol, reason="reduce_only")]
         price = slipped(raw_price, order.side, self.slippage_bps)
         fee = qty * price * self.fee_rate
@@ -185,7 +202,7 @@ class PaperExchange:
         state.cash += realized - fee
         order.filled_qty += qty
         order.avg_price = price
-        order.status = "filled" if qty >= wanted - DUST else "expired"
+        self._end(order, "filled" if qty >= wanted - DUST else "expired")
         events: list[Event] = [OrderFilled(
             ts=ts, client_id=order.client_id, symbol=order.symbol, fill_id=f"{order.client_id}-f1",
             side=order.side, qty=qty, price=price, fee=fee, purpose=order.purpose,
@@ -204,7 +221,7 @@ class PaperExchange:
         events: list[Event] = []
         for other in self._open_orders_of(symbol):
             if other.reduce_only:
-                other.status = "canceled"
+                self._end(other, "canceled")
                 events.append(OrderCanceled(ts=ts, client_id=other.client_id, symbol=symbol,
                                             reason="position_closed"))
         return events
