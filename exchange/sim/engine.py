@@ -90,12 +90,16 @@ class Engine:
         resting = [o for o in (*self.algos.values(), *self.orders.values())
                    if o.symbol == symbol and o.is_open and o.type in TRIGGER_ORDER and o.time < open_ms + self.clock.bar_ms]
         resting.sort(key=lambda o: (TRIGGER_ORDER[o.type], o.time, o.order_id))
+        stop_fired = False
         for order in resting:
-            if not order.is_open:
-                continue
+            if not order.is_open or (stop_fired and not (order.reduce_only or order.close_position)):
+                continue  # the stop wins: nothing adds exposure in the bar a protective stop filled
             price = trigger_fill_price(order, float(s.open[idx]), float(s.high[idx]), float(s.low[idx]))
             if price is not None:
+                held = self.ledger.position(symbol).qty
                 self._trigger(order, price, open_ms)
+                reduced = abs(self.ledger.position(symbol).qty) < abs(held) - DUST
+                stop_fired = stop_fired or (order.type == "STOP_MARKET" and reduced)
 
     def _open_bar(self, symbol: str, open_ms: int) -> None:
         idx = self.bar(symbol, open_ms)
@@ -133,8 +137,18 @@ class Engine:
         return abs(held) if order.close_position else min(qty, abs(held))
 
     def _execute(self, order: SimOrder, qty: float, price: float, time: int) -> None:
+        held = self.ledger.position(order.symbol).qty
         trade = self.ledger.fill(order.order_id, order.symbol, order.side, qty, price, time)
         order.record(trade)
+        after = self.ledger.position(order.symbol).qty
+        if abs(held) > DUST and (abs(after) <= DUST or (held > 0) != (after > 0)):
+            self._expire_reduce_only(order.symbol, time)
+
+    def _expire_reduce_only(self, symbol: str, time: int) -> None:
+        """The position closed or flipped: its reduce-only orders can never execute (Binance expires them)."""
+        for other in (*self.orders.values(), *self.algos.values()):
+            if other.symbol == symbol and other.is_open and other.reduce_only and other.pending_qty <= DUST:
+                other.status, other.update_time = "EXPIRED", time
 
     def _new_order(self, symbol: str, side: str, type_: str, qty: float, client_id: str, time: int,
                    **extra) -> SimOrder:

@@ -51,7 +51,7 @@ class SimServer:
         return f"http://{host}:{port}"
 
     def start(self) -> "SimServer":
-        self._thread = threading.Thread(target=self.httpd.serve_forever, name="exchange-sim", daemon=True)
+        self._thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, name="exchange-sim", daemon=True)
         self._thread.start()
         return self
 
