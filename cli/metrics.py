@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
@@ -129,6 +130,14 @@ class MetricsProjector:
     def apply_all(self, records: Iterable[Any]) -> None:
         for record in records:
             self.apply(record)
+
+    def catch_up(self, journal_dir: str | Path) -> int:
+        """Apply every record after the last one seen (restart: replay the whole journal); returns how many."""
+        from journal.reader import read_records
+
+        before = self.last_seq
+        self.apply_all(read_records(journal_dir, from_seq=max(1, self.last_seq + 1)))
+        return max(0, self.last_seq - max(before, 0))
 
     def mark_heartbeat(self, epoch_seconds: float) -> None:
         """The live loop calls this every poll (its clock), so `bot health` sees it is alive."""

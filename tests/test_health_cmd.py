@@ -76,3 +76,20 @@ def test_reset_daily_writes_a_control_request(tmp_path):
     assert result.exit_code == 0
     [request] = drain_requests(tmp_path)
     assert isinstance(request, DailyAnchorResetRequested) and request.reason == "reset_daily"
+
+
+def test_bot_health_console_script_end_to_end(metrics):
+    """The real `bot` entry point (as the Docker HEALTHCHECK runs it)."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    projector, url = metrics
+    bot = str(Path(sys.executable).parent / "bot")
+    projector.mark_heartbeat(time.time())
+    fresh = subprocess.run([bot, "health", "--metrics-url", url], capture_output=True, text=True, timeout=60)
+    assert fresh.returncode == 0, fresh.stderr
+    projector.mark_heartbeat(time.time() - 3600)
+    stale = subprocess.run([bot, "health", "--metrics-url", url], capture_output=True, text=True, timeout=60)
+    assert stale.returncode == 1
+    assert "Traceback" not in stale.stderr

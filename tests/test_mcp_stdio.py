@@ -157,3 +157,12 @@ def test_controls_are_disabled_without_a_configured_token(journal):
     _, result = run(journal, [("protect_only", {"token": ""})], env={"MCP_CONTROL_TOKEN": ""})
     assert result.is_error and "disabled" in result.content[0].text
     assert drain_requests(journal) == []
+
+
+def test_bot_mcp_on_a_missing_journal_is_bad_input(tmp_path):
+    import subprocess
+
+    result = subprocess.run([BOT, "mcp", "--journal", str(tmp_path / "nope")], capture_output=True, text=True,
+                            timeout=60, stdin=subprocess.DEVNULL)
+    assert result.returncode == 2
+    assert "journal directory not found" in result.stderr and "Traceback" not in result.stderr
