@@ -18,7 +18,7 @@ import duckdb
 import pandas as pd
 
 from journal.errors import BadInput
-from projections.store import CatchUp, RecordSource, catch_up
+from projections.store import CatchUp, RecordSource, catch_up, journal_signature
 
 DB_FILE = "projections.duckdb"
 
@@ -60,12 +60,12 @@ def connect_with_stats(journal_dir: str | Path, read_only_query: bool = False,
                        source: RecordSource = _journal_records) -> tuple[duckdb.DuckDBPyConnection, CatchUp, bool]:
     """connect() plus how the catch-up went and whether the in-memory fallback was used."""
     journal_dir = Path(journal_dir)
-    first = next(iter(source(journal_dir, 1)), None)  # BadInput here for a missing/non-journal dir
+    signature = journal_signature(journal_dir)  # BadInput here for a missing/non-journal dir
     path = journal_dir / DB_FILE
     con = _open_file(path)
     if con is not None:
         try:
-            result = catch_up(con, journal_dir, source, first)
+            result = catch_up(con, journal_dir, source, signature)
         except BaseException:
             con.close()
             raise
@@ -77,7 +77,7 @@ def connect_with_stats(journal_dir: str | Path, read_only_query: bool = False,
         except (duckdb.Error, OSError):
             pass  # someone took the file between close and reopen: build in memory
     con = duckdb.connect(":memory:")
-    return con, catch_up(con, journal_dir, source, first), True
+    return con, catch_up(con, journal_dir, source, signature), True
 
 
 def connect(journal_dir: str | Path, read_only_query: bool = False) -> duckdb.DuckDBPyConnection:

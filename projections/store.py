@@ -8,12 +8,14 @@ Each batch commits together with its meta row, so an interrupted build resumes c
 """
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
 import duckdb
 
+from journal.segments import list_segments
 from projections.loader import apply_batch, chunks, record_fingerprint, to_arrow
 from projections.schema import EVENTS, META_DDL, TABLES, schema_fingerprint
 from projections.views import VIEWS
@@ -27,6 +29,18 @@ class CatchUp:
     applied: int  # records loaded by this call
     rebuilt: bool  # tables were dropped and rebuilt from seq 1
     last_seq: int
+
+
+def journal_signature(journal_dir: Path) -> str:
+    """Cheap identity of the journal's bytes (segment names, sizes, mtimes, inodes).
+
+    Unchanged signature = nothing appended or rewritten: a catch-up needs no read at all.
+    BadInput for a missing or non-journal directory."""
+    h = hashlib.blake2b(digest_size=16)
+    for seg in list_segments(journal_dir):
+        st = seg.path.stat()
+        h.update(f"{seg.name}:{st.st_size}:{st.st_mtime_ns}:{st.st_ino};".encode())
+    return h.hexdigest()
 
 
 def read_meta(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
@@ -57,7 +71,7 @@ def recreate(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(spec.ddl())
     for name, select in VIEWS.items():
         con.execute(f"CREATE VIEW {name} AS {select}")
-    _set_meta(con, schema=schema_fingerprint(), last_seq="0", first_fp="", last_fp="")
+    _set_meta(con, schema=schema_fingerprint(), last_seq="0", first_fp="", last_fp="", signature="")
 
 
 def _still_matches(meta: dict[str, str], first: Any, source: RecordSource, journal_dir: Path,
@@ -73,16 +87,22 @@ def _still_matches(meta: dict[str, str], first: Any, source: RecordSource, journ
 
 
 def catch_up(con: duckdb.DuckDBPyConnection, journal_dir: Path, source: RecordSource,
-             first: Any) -> CatchUp:
-    """Bring the projection up to the journal's last whole record. `first`: its first record."""
+             signature: str) -> CatchUp:
+    """Bring the projection up to the journal's last whole record.
+
+    `signature`: journal_signature() taken before reading; stored once fully caught up."""
     meta = read_meta(con)
     rebuilt = False
     last = int(meta.get("last_seq", 0) or 0)
+    current = meta.get("schema") == schema_fingerprint()
+    if current and signature and meta.get("signature") == signature:
+        return CatchUp(applied=0, rebuilt=False, last_seq=last)
     rest = None
-    if meta.get("schema") == schema_fingerprint() and last > 0:
+    if current and last > 0:
+        first = next(iter(source(journal_dir, 1)), None)
         rest = _still_matches(meta, first, source, journal_dir, last)
     if rest is None:
-        rebuilt = bool(meta)
+        rebuilt = last > 0 or (bool(meta) and not current)
         con.begin()
         recreate(con)
         con.commit()
@@ -99,4 +119,5 @@ def catch_up(con: duckdb.DuckDBPyConnection, journal_dir: Path, source: RecordSo
         con.commit()
         applied += len(batch)
         last = batch[-1].seq
+    _set_meta(con, signature=signature)
     return CatchUp(applied=applied, rebuilt=rebuilt, last_seq=last)

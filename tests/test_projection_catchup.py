@@ -191,3 +191,15 @@ def test_queries_while_another_process_keeps_appending(tmp_path):
     assert seen == sorted(seen)
     result, _, _, count = stats(journal)
     assert count == len(trading_session()) + 2000
+
+
+def test_an_unchanged_journal_is_not_read_again(tmp_path):
+    journal = write_journal(tmp_path / "j", trading_session())
+    stats(journal)
+
+    def must_not_read(path, from_seq):
+        raise AssertionError("the journal was read although nothing changed")
+
+    con, result, _ = connect_with_stats(journal, source=must_not_read)
+    con.close()
+    assert (result.applied, result.rebuilt, result.last_seq) == (0, False, len(trading_session()))
