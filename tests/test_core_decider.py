@@ -1,0 +1,132 @@
+"""Given/when/then for the decider: idempotent and partial fills, illegal triggers,
+the kill switch, client order ids, and replay determinism."""
+from __future__ import annotations
+
+import msgspec
+import pytest
+from msgspec.structs import replace
+
+from conftest_core import FLAT, SCENARIO, SYMBOL, bar_ts, candles, of, run, session
+from journal import events as ev
+from machine.decider import decide, evolve, initial_state, step
+from machine.ids import CLIENT_ID_PATTERN, client_id_prefix
+from machine.sim_venue import SimVenue, run_loop
+
+BREAKOUT = [FLAT, FLAT, FLAT, (100.0, 103.0, 99.5, 102.5)]
+
+
+def entered_order():
+    """State right after the entry order was submitted (no venue answers yet)."""
+    state = initial_state(SCENARIO)
+    for e in [session(), *candles(BREAKOUT)]:
+        state, decisions = step(state, e, SCENARIO)
+    (order,) = of(decisions, ev.OrderSubmitted)
+    return state, order
+
+
+def fill(order, qty, fill_id, price=102.6, ts=bar_ts(4)):
+    return ev.OrderFilled(ts=ts, client_id=order.client_id, symbol=SYMBOL, fill_id=fill_id, side=order.side,
+                          qty=qty, price=price, fee=0.0, purpose=order.purpose)
+
+
+def test_repeated_fill_id_is_ignored():
+    state, order = entered_order()
+    state, first = step(state, fill(order, order.qty, "f1"), SCENARIO)
+    again, decisions = step(state, fill(order, order.qty, "f1"), SCENARIO)
+    assert first and decisions == []
+    assert again.sym[SYMBOL].pos == state.sym[SYMBOL].pos and again.cash == state.cash
+
+
+def test_partial_fills_accumulate_and_stop_follows_the_quantity():
+    state, order = entered_order()
+    half = round(order.qty / 2, 3)
+    state, d1 = step(state, fill(order, half, "f1"), SCENARIO)
+    stop1 = of(d1, ev.OrderSubmitted)[0]
+    assert state.sym[SYMBOL].phase == "long" and stop1.qty == half
+    state, d2 = step(state, fill(order, order.qty - half, "f2", price=102.8), SCENARIO)
+    assert state.sym[SYMBOL].pos.qty == pytest.approx(order.qty)
+    assert state.sym[SYMBOL].pos.avg_price == pytest.approx((102.6 * half + 102.8 * (order.qty - half)) / order.qty)
+    new_stop, cancel = d2
+    assert new_stop.qty == pytest.approx(order.qty) and cancel.client_id == stop1.client_id
+    assert state.sym[SYMBOL].entry_id is None  # entry order complete
+
+
+def test_fill_for_an_entry_the_symbol_is_not_waiting_for_raises_error_and_halts():
+    state = initial_state(SCENARIO)
+    for e in [session(), *candles([FLAT])]:
+        state, _ = step(state, e, SCENARIO)
+    stray = ev.OrderFilled(ts=bar_ts(1), client_id="foreign-1", symbol=SYMBOL, fill_id="x1", side="buy", qty=1.0,
+                           price=100.0, purpose="entry")
+    state, decisions = step(state, stray, SCENARIO)
+    assert [ev.kind_of(d) for d in decisions[:2]] == ["error_raised", "halted"]
+    assert decisions[0].reason == "illegal_transition" and "filled_long" in decisions[0].detail
+    assert state.sym[SYMBOL].phase == "halted"
+    assert any(isinstance(d, ev.OrderSubmitted) and d.purpose == "stop" for d in decisions)  # still protected
+
+
+def test_error_burst_trips_kill_switch_and_halts_everything():
+    params = replace(SCENARIO, kill_switch_max_errors=3, kill_switch_window_sec=60)
+    state = initial_state(params)
+    outs = []
+    for i, reason in enumerate(["auth", "network", "nonce", "auth"]):
+        state, d = step(state, ev.ErrorObserved(ts=bar_ts(0) + i * 1000, reason=reason), params)
+        outs.append(d)
+    assert outs[:3] == [[], [], []]
+    trip, halted = outs[3]
+    assert isinstance(trip, ev.KillSwitchTripped) and trip.error_reasons == ("auth", "nonce", "auth")
+    assert isinstance(halted, ev.Halted) and halted.symbol is None and state.halted_all
+
+
+def test_errors_spread_beyond_the_window_do_not_trip():
+    params = replace(SCENARIO, kill_switch_max_errors=2, kill_switch_window_sec=60)
+    state = initial_state(params)
+    for i in range(4):
+        state, d = step(state, ev.ErrorObserved(ts=bar_ts(0) + i * 61_000, reason="auth"), params)
+        assert d == []
+
+
+def test_client_ids_are_deterministic_unique_and_share_the_first_session_prefix():
+    events = [session(run_id="2024-01-01T00:00:00Z#abc"), *candles(BREAKOUT + [(102.6, 104, 102, 103)]),
+              session(ts=bar_ts(5), run_id="another-run"), *candles([(103.0, 103.5, 99.0, 99.5)], start=5)]
+    params = replace(SCENARIO, atr_trail_k=1.0)
+    state, journal = run_loop(initial_state(params), params, events, SimVenue(params))
+    ids = [o.client_id for o in of(journal, ev.OrderSubmitted)]
+    assert len(ids) == len(set(ids)) >= 3
+    prefix = client_id_prefix(state)
+    assert prefix == "dj-20240101T000-"
+    assert all(i.startswith(prefix) and CLIENT_ID_PATTERN.match(i) for i in ids)
+    _, again = run_loop(initial_state(params), params, events, SimVenue(params))
+    assert [o.client_id for o in of(again, ev.OrderSubmitted)] == ids
+
+
+def test_replaying_recorded_inputs_reproduces_every_decision_byte_for_byte():
+    rows = BREAKOUT + [(102.6, 104.0, 102.0, 103.0), (104.0, 107.0, 103.5, 106.5), (104.0, 104.2, 99.0, 99.5)]
+    _, journal = run(rows, replace(SCENARIO, atr_trail_k=1.0))
+    inputs = [e for e in journal if ev.is_input(e)]
+    state = initial_state(replace(SCENARIO, atr_trail_k=1.0))
+    replayed = []
+    for e in inputs:
+        replayed.append(e)
+        state, decisions = step(state, e, replace(SCENARIO, atr_trail_k=1.0))
+        replayed.extend(decisions)
+    assert msgspec.msgpack.encode(replayed) == msgspec.msgpack.encode(journal)
+
+
+def test_decide_is_called_on_the_evolved_state_and_does_not_change_it():
+    state = initial_state(SCENARIO)
+    for e in [session(), *candles(BREAKOUT[:3])]:
+        state, _ = step(state, e, SCENARIO)
+    bar = candles(BREAKOUT[3:], start=3)[0]
+    after = evolve(state, bar)
+    before = msgspec.msgpack.encode(after)
+    assert decide(after, bar, SCENARIO) == decide(after, bar, SCENARIO)
+    assert msgspec.msgpack.encode(after) == before
+
+
+def test_repeated_or_old_candle_is_reported_not_folded():
+    state = initial_state(SCENARIO)
+    bars = candles([FLAT, FLAT])
+    for e in [session(), *bars]:
+        state, _ = step(state, e, SCENARIO)
+    again, decisions = step(state, bars[0], SCENARIO)
+    assert [d.reason for d in decisions] == ["stale_candle"] and again.ind == state.ind
