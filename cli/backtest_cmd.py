@@ -16,7 +16,7 @@ import typer
 
 from cli.apps import bot_app
 from cli.bootstrap import RunSpec, backtest_run_id, backtest_runtime
-from cli.run_options import REPO_ROOT, default_data_dir, fresh_dir, load_params, parse_symbols
+from cli.run_options import REPO_ROOT, default_data_dir, fresh_dir, load_run_config, parse_symbols
 from exchange.ohlcv import load_candles, parse_iso_ms
 from journal.errors import BadInput
 
@@ -41,7 +41,8 @@ def backtest(
     as_json: bool = typer.Option(False, "--json", help="print the summary as one JSON object"),
 ) -> None:
     symbol_list = parse_symbols(symbols, ctx.args)
-    params = load_params(config, timeframe)
+    run_config = load_run_config(config, timeframe, use_env=False)
+    params = run_config.params
     data_dir = data if data is not None else default_data_dir()
     candles = load_candles(
         data_dir, symbol_list, timeframe, bars=bars,
@@ -55,7 +56,8 @@ def backtest(
     if journal_dir.exists() and any(journal_dir.glob("*.seg")):
         raise BadInput(f"{journal_dir}: journal already has records; a backtest writes a fresh journal")
     spec = RunSpec(mode="backtest", journal_dir=journal_dir, params=params, symbols=symbol_list,
-                   timeframe=timeframe, extra_settings={"exchange": "paper", "bars": len(candles)})
+                   timeframe=timeframe, config_digest=run_config.digest,
+                   settings={**run_config.settings, "exchange": "paper", "bars": len(candles)})
     started = time.perf_counter()
     runtime = backtest_runtime(spec, candles)
     try:

@@ -34,18 +34,9 @@ def app_version() -> str:
         return "0.0.0"
 
 
-def settings_of(params: Params) -> dict[str, Any]:
-    return {"params": msgspec.to_builtins(params)}
-
-
-def config_digest(params: Params) -> str:
-    """Digest of the rules a run decides under (canonical JSON, struct field order)."""
-    return hashlib.sha256(msgspec.json.encode(params)).hexdigest()[:16]
-
-
 def backtest_run_id(params: Params, candles: Sequence[CandleClosed]) -> str:
     """Same rules + same candles -> same id, so two identical backtests journal identically."""
-    digest = hashlib.sha256(config_digest(params).encode())
+    digest = hashlib.sha256(msgspec.json.encode(params))
     for candle in candles:
         digest.update(b"%s|%d|%r|%r|%r|%r|%r;" % (candle.symbol.encode(), candle.ts, candle.open, candle.high,
                                                   candle.low, candle.close, candle.volume))
@@ -59,7 +50,8 @@ class RunSpec:
     params: Params
     symbols: tuple[str, ...]
     timeframe: str
-    extra_settings: dict[str, Any] = field(default_factory=dict)  # non-secret only
+    settings: dict[str, Any] = field(default_factory=dict)  # non-secret only (config.public_settings)
+    config_digest: str = ""
 
 
 @dataclass
@@ -119,8 +111,8 @@ def assemble(spec: RunSpec, exchange: Exchange, clock: Clock, ids: IdSource, *, 
             loop.already_recorded = rebuilt.trailing_answers
         session = SessionStarted(
             ts=max([session_ts, *resume_after.values()]), run_id=ids.run_id(spec.mode), mode=spec.mode,
-            version=app_version(), config_digest=config_digest(spec.params), symbols=spec.symbols,
-            timeframe=spec.timeframe, settings={**settings_of(spec.params), **spec.extra_settings})
+            version=app_version(), config_digest=spec.config_digest, symbols=spec.symbols,
+            timeframe=spec.timeframe, settings={"params": msgspec.to_builtins(spec.params), **spec.settings})
         loop.start(session)
         if restarted:
             loop.process([observe_venue(exchange, spec.symbols, session.ts)])

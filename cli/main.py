@@ -22,6 +22,10 @@ COMMAND_MODULES = (
     "cli.mcp_cmd",
     "cli.report_cmds",
     "cli.backtest_cmd",
+    "cli.live_cmd",
+    "cli.exchange_cmds",
+    "cli.replay_cmd",
+    "cli.core_cmds",
 )
 
 

@@ -9,8 +9,13 @@ import os
 from pathlib import Path
 from typing import Sequence
 
+from dataclasses import dataclass
+from typing import Any
+
 import msgspec
 
+from cli.config import load_config
+from cli.config_schema import BotConfig
 from exchange.ohlcv import timeframe_ms
 from journal.errors import BadInput
 from machine.params import Params
@@ -36,18 +41,28 @@ def parse_symbols(first: str | None, extras: Sequence[str], default: Sequence[st
     return tuple(symbols) if symbols else tuple(default)
 
 
-def load_params(config: Path | None, timeframe: str | None = None) -> Params:
-    """Params from `--config` (through the config loader) or the defaults; --timeframe wins."""
-    params = Params()
-    if config is not None:
-        from cli.config import load_config  # the config helper's loader: keys, env overrides, errors
+@dataclass(frozen=True)
+class RunConfig:
+    """What a run decides under, and what of it may be journaled (never secrets)."""
 
-        loaded = load_config(config)
-        params = loaded if isinstance(loaded, Params) else getattr(loaded, "params", params)
+    params: Params
+    settings: dict[str, Any]
+    digest: str
+    config: BotConfig
+
+
+def load_run_config(path: Path | None, timeframe: str | None = None, use_env: bool = True) -> RunConfig:
+    """Config file (+ environment, as the seed) through `cli.config`; --timeframe wins.
+
+    `use_env=False` (backtests without --config): the defaults only, so a stray
+    BOT_CONFIG_JSON or ./config.json cannot change a reproducible backtest."""
+    config = BotConfig() if (path is None and not use_env) else load_config(path)
     if timeframe is not None:
         timeframe_ms(timeframe)
-        params = msgspec.structs.replace(params, timeframe=timeframe)
-    return params
+        config = msgspec.structs.replace(config, timeframe=timeframe)
+    params = config.params
+    settings = {**config.public_settings(), "params": msgspec.to_builtins(params)}
+    return RunConfig(params=params, settings=settings, digest=config.digest(), config=config)
 
 
 def default_data_dir() -> Path:
