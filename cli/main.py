@@ -8,29 +8,29 @@ from __future__ import annotations
 
 import importlib
 import sys
+from pathlib import Path
 
-import click
 import typer
 
 from cli.apps import bot_app, journal_app
 from journal.errors import BadInput, CheckFailed
 
-COMMAND_MODULES = (
-    "cli.journal_cmds",
-    "cli.sql_cmds",
-    "cli.health_cmd",
-    "cli.mcp_cmd",
-    "cli.report_cmds",
-    "cli.backtest_cmd",
-    "cli.live_cmd",
-    "cli.exchange_cmds",
-    "cli.replay_cmd",
-    "cli.core_cmds",
-)
+try:  # typer >= 0.26 vendors click as typer._click; older releases use click itself
+    from typer._click import exceptions as click_exceptions  # type: ignore[import-not-found]
+except ImportError:  # pragma: no cover - depends on the installed typer
+    from click import exceptions as click_exceptions
+
+CLI_DIR = Path(__file__).resolve().parent
+
+
+def command_modules() -> list[str]:
+    """Every `cli/*_cmd.py` / `cli/*_cmds.py` registers commands when imported (sorted: stable --help)."""
+    names = {p.stem for pattern in ("*_cmd.py", "*_cmds.py") for p in CLI_DIR.glob(pattern)}
+    return [f"cli.{name}" for name in sorted(names)]
 
 
 def _register() -> None:
-    for name in COMMAND_MODULES:
+    for name in command_modules():
         importlib.import_module(name)
 
 
@@ -45,12 +45,12 @@ def _run(app: typer.Typer, prog: str) -> None:
     except CheckFailed as exc:
         print(f"{prog}: check failed: {exc}", file=sys.stderr)
         sys.exit(1)
-    except click.exceptions.Abort:
+    except (click_exceptions.Abort, KeyboardInterrupt):
         print(f"{prog}: aborted", file=sys.stderr)
         sys.exit(130)
-    except click.exceptions.Exit as exc:
+    except click_exceptions.Exit as exc:
         sys.exit(exc.exit_code)
-    except click.ClickException as exc:
+    except click_exceptions.ClickException as exc:
         exc.show()
         sys.exit(exc.exit_code)
     sys.exit(rc if isinstance(rc, int) else 0)
