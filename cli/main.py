@@ -16,9 +16,9 @@ from cli.apps import bot_app, journal_app
 from journal.errors import BadInput, CheckFailed
 
 try:  # typer >= 0.26 vendors click as typer._click; older releases use click itself
-    from typer._click import exceptions as click_exceptions  # type: ignore[import-not-found]
+    from typer._click.exceptions import ClickException  # type: ignore[import-not-found]
 except ImportError:  # pragma: no cover - depends on the installed typer
-    from click import exceptions as click_exceptions
+    from click import ClickException
 
 CLI_DIR = Path(__file__).resolve().parent
 
@@ -45,12 +45,12 @@ def _run(app: typer.Typer, prog: str) -> None:
     except CheckFailed as exc:
         print(f"{prog}: check failed: {exc}", file=sys.stderr)
         sys.exit(1)
-    except (click_exceptions.Abort, KeyboardInterrupt):
+    except (typer.Abort, KeyboardInterrupt):
         print(f"{prog}: aborted", file=sys.stderr)
         sys.exit(130)
-    except click_exceptions.Exit as exc:
+    except typer.Exit as exc:
         sys.exit(exc.exit_code)
-    except click_exceptions.ClickException as exc:
+    except ClickException as exc:
         exc.show()
         sys.exit(exc.exit_code)
     sys.exit(rc if isinstance(rc, int) else 0)

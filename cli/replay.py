@@ -1,0 +1,124 @@
+"""Exact replay: re-run the decider over a journal's recorded inputs and compare decisions.
+
+The journal interleaves inputs (candles, exchange answers, operator requests) with the
+decisions the core returned for each of them. Replaying folds the same inputs through
+`machine.decider.step` and checks that every recorded decision is reproduced, field by
+field and in the same order. Nothing else is trusted: not the state file, not the code.
+"""
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable
+
+import msgspec
+
+from journal.events import Event, SessionStarted, is_input, kind_of
+from journal.reader import read_records
+from machine.decider import initial_state, step
+from machine.params import Params
+
+
+@dataclass(frozen=True)
+class Divergence:
+    """One decision that did not reproduce."""
+
+    seq: int | None  # recorded seq (None: a replayed decision the journal lacks)
+    symbol: str | None
+    ts: int
+    field: str
+    recorded: Any
+    replayed: Any
+
+    def line(self) -> str:
+        where = f"seq {self.seq}" if self.seq is not None else "after end"
+        return (
+            f"{where} symbol={self.symbol or '-'} ts={self.ts} field={self.field}: "
+            f"recorded={self.recorded!r} replayed={self.replayed!r}"
+        )
+
+
+@dataclass
+class ReplayResult:
+    records: int = 0
+    inputs: int = 0
+    decisions: int = 0
+    divergences: list[Divergence] = field(default_factory=list)
+    divergence_count: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return self.divergence_count == 0
+
+
+def params_from_session(event: SessionStarted) -> Params:
+    """The Params a session ran with, as recorded in its non-secret settings."""
+    settings = event.settings
+    raw = settings.get("params", settings)
+    fields = set(Params.__struct_fields__)
+    return msgspec.convert({k: v for k, v in raw.items() if k in fields}, Params)
+
+
+def _fields(event: Event) -> dict[str, Any]:
+    return {"kind": kind_of(event), **msgspec.structs.asdict(event)}
+
+
+def compare(recorded: Event, replayed: Event) -> list[tuple[str, Any, Any]]:
+    """Field-by-field differences between two decisions (kind first)."""
+    if recorded == replayed:
+        return []
+    a, b = _fields(recorded), _fields(replayed)
+    if a["kind"] != b["kind"]:
+        return [("kind", a["kind"], b["kind"])]
+    return [(k, a.get(k), b.get(k)) for k in a.keys() | b.keys() if a.get(k) != b.get(k)]
+
+
+def replay_records(records: Iterable, params: Params | None = None, limit: int = 20) -> ReplayResult:
+    """Replay an iterable of journal records. `params` overrides the recorded ones."""
+    result = ReplayResult()
+    state = None
+    pending: deque[Event] = deque()
+
+    def diverge(d: Divergence) -> None:
+        result.divergence_count += 1
+        if len(result.divergences) < limit:
+            result.divergences.append(d)
+
+    def flush_missing() -> None:
+        while pending:
+            lost = pending.popleft()
+            diverge(Divergence(None, getattr(lost, "symbol", None), lost.ts, "missing",
+                               None, kind_of(lost)))
+
+    current: Params | None = params
+    for rec in records:
+        result.records += 1
+        event = rec.event
+        if is_input(event):
+            flush_missing()
+            result.inputs += 1
+            if isinstance(event, SessionStarted) and params is None:
+                current = params_from_session(event)
+            if current is None:
+                current = Params()
+            if state is None:
+                state = initial_state(current)
+            state, decided = step(state, event, current)
+            pending.extend(decided)
+            continue
+        result.decisions += 1
+        if not pending:
+            diverge(Divergence(rec.seq, getattr(event, "symbol", None), rec.ts, "unexpected",
+                               kind_of(event), None))
+            continue
+        replayed = pending.popleft()
+        for name, recorded_value, replayed_value in sorted(compare(event, replayed)):
+            diverge(Divergence(rec.seq, getattr(event, "symbol", None), rec.ts, name,
+                               recorded_value, replayed_value))
+    flush_missing()
+    return result
+
+
+def replay_journal(path: str | Path, params: Params | None = None, limit: int = 20) -> ReplayResult:
+    return replay_records(read_records(path), params=params, limit=limit)
