@@ -102,12 +102,14 @@ def run(journal, calls, env=None):
 
 
 def test_inspection_tools_over_stdio(journal):
-    tools, status, recent, trades, sql, audit = run(journal, [
+    tools, status, recent, trades, sql, audit, drop, two = run(journal, [
         ("status", {}),
         ("recent_events", {"limit": 2, "kind": "signal_detected"}),
         ("trades", {}),
         ("sql", {"query": "SELECT symbol, count(*) AS n FROM signals GROUP BY symbol ORDER BY symbol"}),
         ("kill_switch_audit", {}),
+        ("sql", {"query": "DROP VIEW trades"}),
+        ("sql", {"query": "SELECT 1; SELECT 2"}),
     ])
     assert {"status", "recent_events", "trades", "sql", "kill_switch_audit", "manual_close", "halt", "resume",
             "protect_only"} <= set(tools)
@@ -126,13 +128,7 @@ def test_inspection_tools_over_stdio(journal):
     assert payload(sql)["rows"] == [["BTC/USDT", 1], ["ETH/USDT", 1]]
     [trip] = payload(audit)
     assert trip["reason"] == "error_burst"
-
-
-def test_sql_refuses_anything_but_one_select(journal):
-    _, drop, two = run(journal, [
-        ("sql", {"query": "DROP VIEW trades"}),
-        ("sql", {"query": "SELECT 1; SELECT 2"}),
-    ])
+    # the SQL tool refuses anything but one SELECT
     assert drop.is_error and "read-only SELECT" in drop.content[0].text
     assert two.is_error
 
