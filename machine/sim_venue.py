@@ -10,7 +10,7 @@ Deterministic: no clock, no randomness.
 """
 from __future__ import annotations
 
-from typing import Iterable
+from typing import Callable, Iterable
 
 from journal import events as ev
 from machine.decider import State, step
@@ -97,15 +97,20 @@ class SimVenue:
         return out
 
 
-def run_loop(state: State, params: Params, inputs: Iterable[ev.Event], venue: SimVenue) -> tuple[State, list[ev.Event]]:
+def run_loop(state: State, params: Params, inputs: Iterable[ev.Event], venue: SimVenue,
+             observe: Callable[[State, ev.Event, list[ev.Event]], None] | None = None) -> tuple[State, list[ev.Event]]:
     """The shell's loop in miniature: per candle, intrabar answers first, then the close.
-    Returns the final state and every event in journal order (inputs and decisions)."""
+    Returns the final state and every event in journal order (inputs and decisions).
+    `observe(state_before, input, decisions)` lets property tests watch every step."""
     journal: list[ev.Event] = []
 
     def feed(event: ev.Event) -> None:
         nonlocal state
         journal.append(event)
+        before = state
         state, decisions = step(state, event, params)
+        if observe is not None:
+            observe(before, event, decisions)
         journal.extend(decisions)
         for decision in decisions:
             if isinstance(decision, ev.OrderSubmitted):
