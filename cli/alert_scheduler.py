@@ -85,6 +85,7 @@ class AlertScheduler:
         self._fills: deque[int] = deque()
         self._anchor: tuple[str, float] | None = None
         self._day_pnls: tuple[str, list[float]] = ("", [])
+        self._outbox: list[str] = []
 
     # ------------------------------------------------------------------ inputs
     def note_loop_heartbeat(self) -> None:
@@ -102,6 +103,7 @@ class AlertScheduler:
                     self._on_exit(event, alerting)
             if alerting:
                 self._rules(event, now)
+        self._send_outbox()
 
     def tick(self) -> None:
         """Time-based rules: the 12h heartbeat and the 18h missing-heartbeat alarm."""
@@ -117,11 +119,13 @@ class AlertScheduler:
             if since >= self.config.heartbeat_interval_sec and silent_ms < self.config.heartbeat_missing_sec * 1000:
                 uptime_h = (now - self._started_ms) / 3_600_000
                 self._alert("heartbeat", f"💓 Heartbeat: bot alive, up {uptime_h:.1f}h.")
+        self._send_outbox()
 
     def fatal(self, text: str, key: str = "fatal") -> bool:
         """Startup/runtime fatal errors from the shell (auth or sync failures)."""
         with self._lock:
-            return self._alert(key, f"❌ Fatal: {text}")
+            queued = self._alert(key, f"❌ Fatal: {text}")
+        return queued and all(self._send_outbox())
 
     # ------------------------------------------------------------------ rules
     def _rules(self, event: Event, now: int) -> None:
@@ -206,10 +210,17 @@ class AlertScheduler:
                 f"win rate {100 * len(wins) / len(pnls):.1f}%, PF {pf}, gross {gross}")
 
     def _alert(self, key: str, text: str) -> bool:
+        """Dedupe and queue (under the lock); _send_outbox posts outside it so Slack never blocks the loop's feed."""
         if not self.store.allow(key, self.now_ms() / 1000, self.config.alert_cooldown_sec):
             return False
         log.warning(text, extra={"event": "alert", "key": key})
-        return self.notifier.send(text)
+        self._outbox.append(text)
+        return True
+
+    def _send_outbox(self) -> list[bool]:
+        with self._lock:
+            texts, self._outbox = self._outbox, []
+        return [self.notifier.send(text) for text in texts]
 
     # ------------------------------------------------------------------ daemon
     def run_until(self, stop: threading.Event) -> None:

@@ -178,3 +178,26 @@ def test_unknown_observability_knob_is_bad_input():
 def test_daily_report_env_flag_is_the_default():
     assert load_observability({}, environ={"DAILY_REPORT_ENABLED": "true"}).daily_report_enabled is True
     assert load_observability({"daily_report_enabled": False}, environ={"DAILY_REPORT_ENABLED": "1"}).daily_report_enabled is False
+
+
+def test_daemon_thread_ticks_until_stopped(slack, tmp_path):
+    import time
+
+    clock = FakeClock()
+    sched = make(slack, tmp_path, clock, scheduler_interval_sec=0.01)
+    clock.advance(12 * 3600)
+    stop = sched.start_thread()
+    try:
+        deadline = time.monotonic() + 10
+        while not slack.texts and time.monotonic() < deadline:
+            time.sleep(0.01)
+    finally:
+        stop.set()
+    assert slack.texts and "Heartbeat" in slack.texts[0]
+
+
+def test_fatal_from_the_shell_is_sent_once_per_cooldown(slack, tmp_path):
+    sched = make(slack, tmp_path, FakeClock())
+    assert sched.fatal("auth failed at startup") is True
+    assert sched.fatal("auth failed at startup") is False
+    assert slack.texts == ["❌ Fatal: auth failed at startup"]
