@@ -12,13 +12,15 @@ connection makes other processes fall back to the in-memory build.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Iterable
+from typing import TYPE_CHECKING, Any, Iterable
 
 import duckdb
-import pandas as pd
 
 from journal.errors import BadInput
 from projections.store import CatchUp, RecordSource, catch_up, journal_signature
+
+if TYPE_CHECKING:  # pandas costs ~1 s of import time; `journal sql` never needs it
+    import pandas as pd
 
 DB_FILE = "projections.duckdb"
 
@@ -99,8 +101,10 @@ def run_query(con: duckdb.DuckDBPyConnection, sql: str) -> duckdb.DuckDBPyConnec
         raise QueryError(f"SQL error: {one_line(exc)}") from None
 
 
-def query_df(journal_dir: str | Path, sql: str) -> pd.DataFrame:
+def query_df(journal_dir: str | Path, sql: str) -> "pd.DataFrame":
     """Run `sql` over the projection views of `journal_dir` and return the rows as a DataFrame."""
+    import pandas as pd
+
     con = connect(journal_dir, read_only_query=True)
     try:
         cursor = run_query(con, sql)

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import hashlib
 from itertools import islice
-from typing import Any, Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Iterator, Sequence
 
 import duckdb
 import msgspec
-import pyarrow as pa
+
+if TYPE_CHECKING:  # imported when a batch is built: a caught-up `journal sql` never pays for it
+    import pyarrow as pa
 
 from journal.events import TAGS
 from projections.schema import TABLES
@@ -41,8 +43,10 @@ def record_fingerprint(record: Any) -> str:
     return fingerprint(record.seq, record.ts, _JSON.encode(record.event))
 
 
-def to_arrow(records: Sequence[Any]) -> pa.Table:
+def to_arrow(records: Sequence[Any]) -> "pa.Table":
     """Records -> Arrow table (seq, ts, recorded_at, v, kind, symbol, payload JSON text)."""
+    import pyarrow as pa
+
     seqs, tss, recorded, versions, kinds, symbols, payloads = [], [], [], [], [], [], []
     tag_of, encode = _TAG_OF, _JSON.encode
     for rec in records:
@@ -65,7 +69,7 @@ def to_arrow(records: Sequence[Any]) -> pa.Table:
     })
 
 
-def apply_batch(con: duckdb.DuckDBPyConnection, batch: pa.Table) -> None:
+def apply_batch(con: duckdb.DuckDBPyConnection, batch: "pa.Table") -> None:
     """Insert one batch into events_t and every typed table (caller owns the transaction)."""
     con.register(_BATCH_VIEW, batch)
     try:
