@@ -1,0 +1,92 @@
+"""The seed API (DonchianATREngine, RiskManager) plans exactly what the journaled bot decided."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from conftest_core import session
+from journal import events as ev
+from machine.decider import initial_state
+from machine.engine import DonchianATREngine
+from machine.params import Params
+from machine.risk_manager import RiskManager
+from machine.sim_venue import SimVenue, run_loop
+
+DATA = Path(__file__).parent / "data" / "ohlcv" / "1h" / "BTC_USDT.csv"
+
+
+@pytest.fixture(scope="module")
+def journaled():
+    df = pd.read_csv(DATA)
+    params = Params()
+    bars = [ev.CandleClosed(ts=int(r.timestamp), symbol="BTC/USDT", timeframe="1h", open=r.open, high=r.high,
+                            low=r.low, close=r.close, volume=r.volume) for r in df.itertuples(index=False)]
+    _, journal = run_loop(initial_state(params), params, [session(bars[0].ts), *bars], SimVenue(params))
+    return df, params, journal
+
+
+def test_engine_entry_plans_match_the_decider(journaled):
+    df, params, journal = journaled
+    engine = DonchianATREngine(persist_state=False, initial_state={}, params=params)
+    pos = {ts: i for i, ts in enumerate(df.timestamp)}
+    events = [e for e in journal if isinstance(e, (ev.EntryPlanned, ev.SignalFiltered))]
+    assert sum(isinstance(e, ev.EntryPlanned) for e in events) >= 5
+    for e in events:
+        frame = df.iloc[:pos[e.ts] + 1]
+        sig = engine.detect_signal(frame)
+        assert (sig["signal"], sig["close"], sig["atr"]) == (e.side, e.close if hasattr(e, "close") else e.ref_price,
+                                                             e.atr)
+        flags = dict(can_reenter=True, funding_avoid=False, daily_loss_hit=False)
+        if isinstance(e, ev.SignalFiltered):
+            key = {"reentry_blocked": "can_reenter", "funding_window": "funding_avoid",
+                   "daily_loss": "daily_loss_hit"}.get(e.reason)
+            if key is None:
+                continue
+            flags[key] = key != "can_reenter"
+            plan = engine.make_entry_plan("BTC/USDT", frame, 10_000.0, e.close, e.atr, True, **flags)
+            assert (plan["action"], plan["reason"]) == ("skip", e.reason)
+        else:
+            plan = engine.make_entry_plan("BTC/USDT", frame, e.equity, e.ref_price, e.atr, True, **flags)
+            assert plan["action"] == "enter"
+            assert (plan["qty"], plan["stop_price"], plan["side"]) == (e.qty, e.stop_price, e.side)
+
+
+def test_risk_manager_sizing_and_trailing_match_core_rules():
+    rm = RiskManager(params=Params())
+    # risk 250 at 1.2 * 2.75 -> 75.757 (below the 20k cap)
+    assert rm.calc_qty_by_risk(10_000, 102.5, 2.75, 10) == 75.757
+    assert rm.calc_qty_by_risk_adjusted(10_000, 102.5, 2.75, 10, risk_pct=0.01) == 30.303
+    assert rm.calc_qty_by_risk(10_000, 102.5, 0.5, 1) == 97.56  # risk size 416; leverage 1: notional <= 10_000
+    assert rm.trail_stop_price("long", 100.0, 110.0, 2.0, False) == 105.0
+    assert rm.trail_stop_price("short", 100.0, 90.0, 2.0, False) == 95.0
+    assert rm.trail_stop_price("long", 100.0, 101.0, 2.0, True) == 100.0  # breakeven floor
+
+
+def test_risk_manager_state_flow_never_loosens_and_pyramids_once_per_level():
+    rm = RiskManager(params=Params())
+    rm.update_symbol_state_on_entry("BTC/USDT", "long", 100.0, qty=10.0)
+    first = rm.update_after_move("BTC/USDT", 2.0, 100.0)
+    assert first["stop"] == 97.6  # initial: 100 - 1.2 * 2
+    up = rm.update_after_move("BTC/USDT", 2.0, 104.5)  # +2.25 ATR: level 1 (2.0 ATR) adds 0.3 * 10
+    assert up["be_promoted"] and up["stop"] == 100.0 and up["pyramid_qty"] == 3.0
+    down = rm.update_after_move("BTC/USDT", 2.0, 101.0)
+    assert down["stop"] == 100.0 and not down["moved"] and down["pyramid_qty"] == 0.0
+    assert rm.update_after_move("ETH/USDT", 1.0, 1.0) is None
+
+
+def test_daily_anchor_and_loss_limit():
+    rm = RiskManager(params=Params(daily_loss_limit=0.06))
+    assert rm.reset_daily_anchor(10_000, day="2024-01-01") is True
+    assert rm.reset_daily_anchor(9_000, day="2024-01-01") is False
+    assert not rm.hit_daily_loss_limit(9_401) and rm.hit_daily_loss_limit(9_400)
+
+
+def test_structural_reset_helpers():
+    rm = RiskManager()
+    rm.note_exit("BTC/USDT", "long")
+    assert not rm.can_reenter("BTC/USDT", "long") and rm.can_reenter("BTC/USDT", "short")
+    assert rm.check_structural_reset("BTC/USDT", 105.0, 104.0, 99.0) == []
+    assert rm.check_structural_reset("BTC/USDT", 103.0, 104.0, 99.0) == ["long"]
+    assert rm.can_reenter("BTC/USDT", "long")
