@@ -24,7 +24,7 @@ from machine.params import Params
 class Divergence:
     """One decision that did not reproduce."""
 
-    seq: int | None  # recorded seq (None: a replayed decision the journal lacks)
+    seq: int | None  # the recorded seq where it diverged (None: missing at the journal's end)
     symbol: str | None
     ts: int
     field: str
@@ -85,10 +85,11 @@ def replay_records(records: Iterable, params: Params | None = None, limit: int =
         if len(result.divergences) < limit:
             result.divergences.append(d)
 
-    def flush_missing() -> None:
+    def flush_missing(at_seq: int | None) -> None:
+        """Replayed decisions the journal lacks, reported at the record where they were due."""
         while pending:
             lost = pending.popleft()
-            diverge(Divergence(None, getattr(lost, "symbol", None), lost.ts, "missing",
+            diverge(Divergence(at_seq, getattr(lost, "symbol", None), lost.ts, "missing",
                                None, kind_of(lost)))
 
     current: Params | None = params
@@ -96,7 +97,7 @@ def replay_records(records: Iterable, params: Params | None = None, limit: int =
         result.records += 1
         event = rec.event
         if is_input(event):
-            flush_missing()
+            flush_missing(rec.seq)
             result.inputs += 1
             if isinstance(event, SessionStarted) and params is None:
                 current = params_from_session(event)
@@ -116,7 +117,7 @@ def replay_records(records: Iterable, params: Params | None = None, limit: int =
         for name, recorded_value, replayed_value in sorted(compare(event, replayed)):
             diverge(Divergence(rec.seq, getattr(event, "symbol", None), rec.ts, name,
                                recorded_value, replayed_value))
-    flush_missing()
+    flush_missing(None)
     return result
 
 
