@@ -237,7 +237,10 @@ class AlertScheduler:
         return stop
 
 
-def scheduler_from_config(observability: dict[str, Any] | None, now_ms: Callable[[], int]) -> AlertScheduler:
-    """Wire a scheduler from the OBSERVABILITY dict and env SLACK_WEBHOOK_URL (the live loop's helper)."""
+def scheduler_from_config(observability: dict[str, Any] | None, now_ms: Callable[[], int],
+                          webhook_url: str | None = None) -> AlertScheduler:
+    """Wire a scheduler from the OBSERVABILITY knobs; the webhook is config `slack_webhook_url`, else env
+    SLACK_WEBHOOK_URL (the live loop's helper)."""
     config = load_observability(observability)
-    return AlertScheduler(SlackNotifier.from_env(), now_ms, config, DedupeStore(os.fspath(config.dedupe_store)))
+    notifier = SlackNotifier(webhook_url) if webhook_url else SlackNotifier.from_env()
+    return AlertScheduler(notifier, now_ms, config, DedupeStore(os.fspath(config.dedupe_store)))

@@ -201,3 +201,16 @@ def test_fatal_from_the_shell_is_sent_once_per_cooldown(slack, tmp_path):
     assert sched.fatal("auth failed at startup") is True
     assert sched.fatal("auth failed at startup") is False
     assert slack.texts == ["❌ Fatal: auth failed at startup"]
+
+
+def test_scheduler_from_config_wires_webhook_knobs_and_store(slack, tmp_path):
+    from cli.alert_scheduler import scheduler_from_config
+
+    clock = FakeClock()
+    store = tmp_path / "store.json"
+    sched = scheduler_from_config({"alert_cooldown_sec": 5, "dedupe_store": str(store)}, clock.now_ms,
+                                  webhook_url=slack.url)
+    sched.feed(KillSwitchTripped(ts=0, reason="operator"))
+    clock.advance(6)
+    sched.feed(KillSwitchTripped(ts=0, reason="operator"))
+    assert len(slack.texts) == 2 and store.exists()
