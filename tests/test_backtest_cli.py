@@ -1,0 +1,99 @@
+"""`bot backtest` through its real command line (subprocess): exit codes, digest, summary."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from cli.replay import replay_journal
+from journal.events import CandleClosed, PositionClosed
+from journal.reader import read_events
+from journal.stats import journal_stats
+
+REPO = Path(__file__).resolve().parent.parent
+BOT = [sys.executable, "-c", "from cli.main import bot_main; bot_main()"]
+FIXTURES = REPO / "tests" / "data" / "ohlcv"
+
+
+def bot(*args: str) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k not in ("BOT_CONFIG_JSON", "BASELINE_OHLCV_DIR")}
+    return subprocess.run([*BOT, *args], cwd=REPO, capture_output=True, text=True, timeout=300, env=env)
+
+
+def backtest(journal: Path, *extra: str, data: Path = FIXTURES) -> subprocess.CompletedProcess:
+    return bot("backtest", "--data", str(data), "--symbols", "BTC/USDT", "ETH/USDT", "--timeframe", "1h",
+               "--bars", "500", "--journal", str(journal), "--json", *extra)
+
+
+def test_two_runs_on_the_same_inputs_have_the_same_content_digest(tmp_path):
+    first, second = backtest(tmp_path / "a"), backtest(tmp_path / "b")
+    assert first.returncode == 0, first.stderr
+    assert second.returncode == 0, second.stderr
+    a, b = journal_stats(tmp_path / "a"), journal_stats(tmp_path / "b")
+    assert a["records"] == b["records"] > 1000
+    assert a["content_digest"] == b["content_digest"]
+    assert json.loads(first.stdout)["run_id"] == json.loads(second.stdout)["run_id"]
+
+
+def test_summary_matches_the_journal_and_the_journal_replays(tmp_path):
+    done = backtest(tmp_path / "j")
+    assert done.returncode == 0, done.stderr
+    summary = json.loads(done.stdout)
+    events = list(read_events(tmp_path / "j"))
+    closed = [e for e in events if isinstance(e, PositionClosed)]
+    assert summary["bars"] == sum(isinstance(e, CandleClosed) for e in events) == 1000
+    assert summary["trades"] == len(closed) > 0
+    assert summary["pnl"] == pytest.approx(sum(e.pnl for e in closed), abs=0.01)
+    assert summary["win_rate"] == pytest.approx(sum(e.pnl > 0 for e in closed) / len(closed), abs=1e-4)
+    assert 0.0 <= summary["max_drawdown"] < 1.0 and summary["bars_per_s"] > 0
+    assert replay_journal(tmp_path / "j").ok
+
+
+def test_candles_interleave_by_time_then_symbol_and_the_window_is_respected(tmp_path):
+    done = bot("backtest", "--data", str(FIXTURES), "--symbols", "ETH/USDT,BTC/USDT", "--start",
+               "2026-01-20", "--end", "2026-01-21T00:00Z", "--journal", str(tmp_path / "j"), "--json")
+    assert done.returncode == 0, done.stderr
+    candles = [e for e in read_events(tmp_path / "j") if isinstance(e, CandleClosed)]
+    assert len(candles) == 48
+    assert [(c.ts, c.symbol) for c in candles] == sorted((c.ts, c.symbol) for c in candles)
+    assert candles[0].ts == 1768867200000 and candles[0].symbol == "BTC/USDT"
+
+
+def test_a_bad_candle_exits_2_naming_file_and_row(tmp_path):
+    folder = tmp_path / "data" / "1h"
+    folder.mkdir(parents=True)
+    frame = pd.read_csv(FIXTURES / "1h" / "BTC_USDT.csv").head(50)
+    frame.loc[36, "high"] = frame.loc[36, "low"] - 1.0  # data row 37
+    frame.to_csv(folder / "BTC_USDT.csv", index=False)
+    done = bot("backtest", "--data", str(tmp_path / "data"), "--symbols", "BTC/USDT", "--journal",
+               str(tmp_path / "j"))
+    assert done.returncode == 2
+    assert "BTC_USDT.csv: row 37: high < low" in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1 and "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize(
+    "args, words",
+    [
+        (["--symbols", "SOL/USDT"], "SOL_USDT.parquet: no candle file"),
+        (["--symbols", "BTC/USDT", "oops"], "unexpected argument 'oops'"),
+        (["--symbols", "BTC/USDT", "--timeframe", "hourly"], "timeframe 'hourly'"),
+        (["--symbols", "BTC/USDT", "--start", "someday"], "--start 'someday'"),
+        (["--symbols", "BTC/USDT", "--bars", "0"], "--bars 0"),
+    ],
+)
+def test_bad_arguments_exit_2_with_one_line(tmp_path, args, words):
+    done = bot("backtest", "--data", str(FIXTURES), "--journal", str(tmp_path / "j"), *args)
+    assert done.returncode == 2, done.stdout
+    assert words in done.stderr and len(done.stderr.strip().splitlines()) == 1
+
+
+def test_a_backtest_never_appends_to_an_existing_journal(tmp_path):
+    assert backtest(tmp_path / "j").returncode == 0
+    again = backtest(tmp_path / "j")
+    assert again.returncode == 2 and "already has records" in again.stderr
