@@ -65,7 +65,7 @@ def report_command(
     con = connect(journal, read_only_query=True)
     written: list[Path] = []
     try:
-        report = build_report(con)
+        report = build_report(con, tables=xlsx is not None)
         if csv is not None:
             from projections.csv_logs import write_csv_logs
 
@@ -80,6 +80,6 @@ def report_command(
     if as_json:
         doc["journal"] = str(journal)
         doc["written"] = [str(p) for p in written]
-        print(json.dumps(doc, indent=2, allow_nan=False))
+        print(json.dumps(doc, allow_nan=False))  # compact: 1M-event journals give ~1 MB (pipe to jq)
     else:
         _print_table(doc, written)

@@ -17,7 +17,7 @@ import pandas as pd
 
 from journal.errors import BadInput
 from projections.metrics import EXIT_DAY, grouped_frame
-from projections.metrics_equity import PERIOD_UNITS, period_returns
+from projections.metrics_equity import all_period_returns
 from projections.report_sql import fetch_df, fetch_dicts
 
 _ISO = "strftime(epoch_ms({col}), '%Y-%m-%dT%H:%M:%SZ')"
@@ -83,9 +83,9 @@ def environment(con: duckdb.DuckDBPyConnection) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]", "_", mode)
 
 
-def daily_report(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """Per UTC day: start/end equity and return beside that day's trades, wins and net pnl."""
-    returns = period_returns(con, "daily")
+def daily_report(con: duckdb.DuckDBPyConnection, returns: pd.DataFrame) -> pd.DataFrame:
+    """Per UTC day (`returns`: the daily returns): start/end equity and return beside that
+    day's trades, wins and net pnl."""
     returns = returns.assign(day=returns["period"].dt.strftime("%Y-%m-%d")).drop(columns="period")
     trades = grouped_frame(con, {"day": EXIT_DAY})[["day", "trades", "wins", "losses", "net_pnl", "fees"]]
     merged = returns.merge(trades, on="day", how="outer").sort_values("day", kind="stable")
@@ -99,9 +99,9 @@ def csv_tables(con: duckdb.DuckDBPyConnection) -> dict[str, pd.DataFrame]:
     """Every CSV file's rows, by file stem."""
     tables = {name: fetch_df(con, sql) for name, sql in LOG_QUERIES.items()}
     tables.update({name: grouped_frame(con, keys) for name, keys in SUMMARY_KEYS.items()})
-    tables["daily_report"] = daily_report(con)
-    for name in PERIOD_UNITS:
-        frame = period_returns(con, name)
+    returns = all_period_returns(con)
+    tables["daily_report"] = daily_report(con, returns["daily"])
+    for name, frame in returns.items():
         tables[f"returns_{name}"] = frame.assign(period=frame["period"].dt.strftime("%Y-%m-%d"))
     return tables
 

@@ -5,6 +5,7 @@ Every sheet has one bold header row and no index column; NaN/inf become empty ce
 """
 from __future__ import annotations
 
+import math
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Iterable
@@ -26,23 +27,21 @@ EQUITY_SHEET_COLUMNS = ["time", "equity", "peak", "drawdown", "ts", "marks"]
 PERIOD_SHEET_COLUMNS = ["period", "start_equity", "end_equity", "change", "return"]
 
 
-def _cell_value(value: Any) -> Any:
-    if isinstance(value, pd.Timestamp):
-        return None if pd.isna(value) else value.to_pydatetime().replace(tzinfo=None)
-    value = clean(value)
-    return value.replace(tzinfo=None) if isinstance(value, datetime) else value
-
-
 def _write_table(wb: Workbook, title: str, header: list[str], rows: Iterable[Iterable[Any]]) -> Any:
+    """A sheet with one bold header row; `rows` hold clean values (no NaN/inf, naive UTC datetimes)."""
     ws = wb.create_sheet(title)
     ws.freeze_panes = "A2"
+    bold = Font(bold=True)
     for i, name in enumerate(header):
         ws.column_dimensions[get_column_letter(i + 1)].width = max(12, len(name) + 2)
-    bold = Font(bold=True)
     ws.append([_styled(ws, name, font=bold) for name in header])
-    formats = ["0.00%" if name in PERCENT_COLUMNS or name.endswith("_win_rate") else None for name in header]
+    percent = [i for i, name in enumerate(header) if name in PERCENT_COLUMNS or name.endswith("_win_rate")]
     for row in rows:
-        ws.append([_styled(ws, _cell_value(v), number_format=f) for v, f in zip(row, formats)])
+        row = list(row)
+        for i in percent:  # only these cells pay for a styled cell; the rest are plain values
+            if isinstance(row[i], (int, float)):
+                row[i] = _styled(ws, row[i], number_format="0.00%")
+        ws.append(row)
     return ws
 
 
@@ -50,24 +49,47 @@ def _styled(ws: Any, value: Any, font: Font | None = None, number_format: str | 
     cell = WriteOnlyCell(ws, value=value)
     if font is not None:
         cell.font = font
-    if isinstance(value, datetime):
-        cell.number_format = "yyyy-mm-dd hh:mm"
-    elif number_format and isinstance(value, (int, float)):
+    if number_format is not None:
         cell.number_format = number_format
     return cell
 
 
+def _clean_column(column: pd.Series) -> list[Any]:
+    """One column as Excel-safe Python values, converted in bulk (NaN/inf -> None, UTC -> naive)."""
+    if pd.api.types.is_datetime64_any_dtype(column):
+        naive = column.dt.tz_convert(None) if column.dt.tz is not None else column
+        return [None if pd.isna(v) else v.to_pydatetime() for v in naive]
+    if pd.api.types.is_float_dtype(column):
+        values = column.to_numpy(dtype="float64")
+        return [float(v) if math.isfinite(v) else None for v in values]
+    if pd.api.types.is_integer_dtype(column) or pd.api.types.is_bool_dtype(column):
+        return column.tolist()
+    return [clean(v) for v in column]
+
+
 def _frame_rows(frame: pd.DataFrame, columns: list[str]) -> Iterable[tuple]:
-    return frame.reindex(columns=columns).itertuples(index=False, name=None)
+    frame = frame.reindex(columns=columns)
+    return zip(*(_clean_column(frame[name]) for name in columns)) if len(frame) else iter(())
+
+
+def _cells(row: Iterable[Any]) -> list[Any]:
+    return [_clean_value(v) for v in row]
+
+
+def _clean_value(value: Any) -> Any:
+    if isinstance(value, pd.Timestamp):
+        return None if pd.isna(value) else value.to_pydatetime().replace(tzinfo=None)
+    value = clean(value)
+    return value.replace(tzinfo=None) if isinstance(value, datetime) else value
 
 
 def _metric_rows(metrics: dict[str, Any]) -> list[list[Any]]:
     flat = flat_metrics(metrics)
-    return [[key, flat[key], flat.get(f"{key}_note")] for key in flat if not key.endswith("_note")]
+    return [_cells([key, flat[key], flat.get(f"{key}_note")]) for key in flat if not key.endswith("_note")]
 
 
 def _breakdown_rows(groups: dict[str, dict[str, Any]], columns: list[str]) -> list[list[Any]]:
-    return [[name, *[stats.get(c) for c in columns]] for name, stats in groups.items()]
+    return [_cells([name, *[stats.get(c) for c in columns]]) for name, stats in groups.items()]
 
 
 def _breakdown_columns(groups: dict[str, dict[str, Any]]) -> list[str]:

@@ -48,19 +48,21 @@ FROM peaks
 BUCKETS_MS = (1, 60_000, 300_000, 900_000, 3_600_000, 14_400_000, 86_400_000, 604_800_000)
 """Row granularities tried for the drawdown series, finest first: per timestamp, 1 min, ... 1 week."""
 
-PERIOD_SQL = "WITH" + _ORDERED + """, periods AS (
-    SELECT date_trunc('{unit}', epoch_ms(ts)) AS period,
-           arg_min(equity, rn) AS first_equity,
-           arg_max(equity, rn) AS end_equity
-    FROM ordered GROUP BY 1
+PERIOD_SQL = "WITH" + _ORDERED.replace("ordered AS (", "ordered AS MATERIALIZED (", 1) + """, periods AS (
+    {per_unit}
 ), chained AS (
-    SELECT period, coalesce(lag(end_equity) OVER (ORDER BY period), first_equity) AS start_equity, end_equity
+    SELECT name, period, end_equity,
+           coalesce(lag(end_equity) OVER (PARTITION BY name ORDER BY period), first_equity) AS start_equity
     FROM periods
 )
-SELECT period, start_equity, end_equity, end_equity - start_equity AS change,
+SELECT name, period, start_equity, end_equity, end_equity - start_equity AS change,
        CASE WHEN start_equity > 0 THEN end_equity / start_equity - 1 END AS return
-FROM chained ORDER BY period
+FROM chained ORDER BY name, period
 """
+_PER_UNIT = """SELECT '{name}' AS name, date_trunc('{unit}', epoch_ms(ts)) AS period,
+           arg_min(equity, rn) AS first_equity, arg_max(equity, rn) AS end_equity
+    FROM ordered GROUP BY 2"""
+PERIOD_COLUMNS = ["period", "start_equity", "end_equity", "change", "return"]
 
 
 def _order(con: duckdb.DuckDBPyConnection) -> str:
@@ -104,7 +106,14 @@ def equity_summary(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     return out
 
 
+def all_period_returns(con: duckdb.DuckDBPyConnection, periods: tuple[str, ...] = tuple(PERIOD_UNITS)
+                       ) -> dict[str, pd.DataFrame]:
+    """period (UTC start), start_equity, end_equity, change, return per name in `periods`, in one pass."""
+    per_unit = "\n    UNION ALL ".join(_PER_UNIT.format(name=n, unit=PERIOD_UNITS[n]) for n in periods)
+    rows = fetch_df(con, PERIOD_SQL.format(order=_order(con), per_unit=per_unit))
+    return {n: rows.loc[rows["name"] == n, PERIOD_COLUMNS].reset_index(drop=True) for n in periods}
+
+
 def period_returns(con: duckdb.DuckDBPyConnection, period: str) -> pd.DataFrame:
-    """period (UTC start), start_equity, end_equity, change, return for daily|weekly|monthly."""
-    unit = PERIOD_UNITS[period]
-    return fetch_df(con, PERIOD_SQL.format(order=_order(con), unit=unit))
+    """Returns of one period kind: daily | weekly | monthly."""
+    return all_period_returns(con, (period,))[period]

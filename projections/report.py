@@ -17,7 +17,7 @@ import pandas as pd
 
 from journal.errors import BadInput
 from projections.metrics import group_stats, summary
-from projections.metrics_equity import PERIOD_UNITS, drawdown_series, period_returns
+from projections.metrics_equity import all_period_returns, drawdown_series
 from projections.metrics_frames import frames_connection, trades_frame
 from projections.report_sql import fetch_df
 
@@ -43,14 +43,17 @@ EQUITY_SHEET_ROWS = 20_000
 """Most rows of the drawdown series kept in a report (Excel stays quick to write and open)."""
 
 
-def build_report(con: duckdb.DuckDBPyConnection, max_equity_rows: int | None = EQUITY_SHEET_ROWS) -> Report:
-    """Compute the whole report from the `trades` and `equity` relations of `con`."""
-    equity, bucket = drawdown_series(con, max_equity_rows)
+def build_report(con: duckdb.DuckDBPyConnection, max_equity_rows: int | None = EQUITY_SHEET_ROWS,
+                 tables: bool = True) -> Report:
+    """Compute the whole report from the `trades` and `equity` relations of `con`.
+
+    tables=False skips the trade list and the drawdown series (only the workbook shows them)."""
+    equity, bucket = drawdown_series(con, max_equity_rows) if tables else (pd.DataFrame(), 1)
     return Report(
         metrics=summary(con),
         by_symbol=group_stats(con, "symbol"),
-        returns={name: period_returns(con, name) for name in PERIOD_UNITS},
-        trades=fetch_df(con, TRADES_SQL),
+        returns=all_period_returns(con),
+        trades=fetch_df(con, TRADES_SQL) if tables else pd.DataFrame(),
         equity=equity,
         equity_bucket_ms=bucket,
     )
@@ -129,16 +132,24 @@ def save_report(df: pd.DataFrame, path: str | Path) -> Path:
     return path
 
 
+def json_column(column: pd.Series) -> list[Any]:
+    """A column as JSON-safe values, in bulk: NaN/inf -> None, timestamps -> ISO-8601 UTC
+    (a date alone when every value is midnight, as period starts are)."""
+    if pd.api.types.is_datetime64_any_dtype(column):
+        at_midnight = bool((column.dropna() == column.dropna().dt.normalize()).all())
+        text = column.dt.strftime("%Y-%m-%d" if at_midnight else "%Y-%m-%dT%H:%M:%SZ")
+        return [None if pd.isna(v) else v for v in text]
+    if pd.api.types.is_float_dtype(column):
+        return [float(v) if math.isfinite(v) else None for v in column.to_numpy(dtype="float64")]
+    if pd.api.types.is_integer_dtype(column) or pd.api.types.is_bool_dtype(column):
+        return column.tolist()
+    return [clean(v) for v in column]
+
+
 def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    """Rows as JSON-safe dicts (timestamps as ISO-8601 UTC strings)."""
-    out = []
-    for row in frame.to_dict(orient="records"):
-        out.append({k: _iso(v) if isinstance(v, pd.Timestamp) else clean(v) for k, v in row.items()})
-    return out
-
-
-def _iso(stamp: pd.Timestamp) -> str:
-    return stamp.strftime("%Y-%m-%d") if stamp == stamp.normalize() else stamp.isoformat() + "Z"
+    """Rows as JSON-safe dicts."""
+    columns = {name: json_column(frame[name]) for name in frame.columns}
+    return [dict(zip(columns, values)) for values in zip(*columns.values())]
 
 
 def report_json(report: Report) -> dict[str, Any]:
