@@ -63,6 +63,29 @@ class BinanceExchange:
                 min_notional=float((limits.get("cost") or {}).get("min") or 0.0)))
         return answer
 
+    def ohlcv_rows(self, symbol: str, timeframe: str, limit: int, since: int | None = None,
+                   events: list[Event] | None = None, ts: int = 0) -> list[list[float]]:
+        """Closed bars only, as [ts, open, high, low, close, volume] (the venue's newest kline,
+        the forming bar, is dropped). Raises VenueError after retries."""
+        unified = to_unified(symbol)
+        sink: list[Event] = events if events is not None else []
+        newest = self.venue.call(sink, ts, self.venue.client.fetch_ohlcv, unified, timeframe, None, 1, symbol=symbol)
+        forming = int(newest[-1][0]) if newest else None
+        rows = self.venue.call(sink, ts, self.venue.client.fetch_ohlcv, unified, timeframe, since, limit + 1,
+                               symbol=symbol)
+        closed = [r for r in rows if forming is None or int(r[0]) < forming]
+        return [[int(r[0]), *(float(x) for x in r[1:6])] for r in closed[-limit:]]
+
+    def poll_candles(self, symbol: str, timeframe: str, since: int, ts: int, limit: int = 500) -> list[Event]:
+        """Closed bars opened at or after `since` as CandleClosed (ErrorObserved when unreachable)."""
+        events: list[Event] = []
+        try:
+            rows = self.ohlcv_rows(symbol, timeframe, limit, since, events, ts)
+        except VenueError:
+            return events
+        return events + [CandleClosed(ts=r[0], symbol=symbol, timeframe=timeframe, open=r[1], high=r[2], low=r[3],
+                                      close=r[4], volume=r[5]) for r in rows if r[0] >= since]
+
     def observe_clock(self, ts: int) -> list[Event]:
         """Measure and adopt the venue clock (ClockObserved; time_drift when beyond the alarm)."""
         events: list[Event] = []
