@@ -30,4 +30,4 @@ EXPOSE 9108
 VOLUME ["/app/data"]
 HEALTHCHECK --interval=60s --timeout=10s --start-period=120s --retries=3 CMD ["bot", "health"]
 ENTRYPOINT ["bot"]
-CMD ["live", "--journal", "/app/data/journal", "--metrics-port", "9108"]
+CMD ["live", "--exchange", "binance", "--journal", "/app/data/journal", "--metrics-port", "9108"]

@@ -36,6 +36,7 @@ def test_dockerfile_is_slim_non_root_with_bot_health_check():
     assert "USER 10001" in text
     assert 'HEALTHCHECK' in text and '"bot", "health"' in text
     assert "EXPOSE 9108" in text
+    assert '"live", "--exchange", "binance"' in text
 
 
 @pytest.mark.parametrize("path", ["docker-compose.yml", "docker-compose.override.yml"])
