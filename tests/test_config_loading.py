@@ -1,0 +1,106 @@
+"""config.json + environment: precedence, validation (exit 2 naming the key), secrets masked."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from cli.config import load_config
+from journal.errors import BadInput
+from machine.params import Params, PositionCap
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def bot(args, cwd, env=None):
+    full_env = {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(ROOT), **(env or {})}
+    return subprocess.run([sys.executable, "-c", "from cli.main import bot_main; bot_main()", *args], cwd=cwd,
+                          env=full_env, capture_output=True, text=True)
+
+
+def write(tmp_path, data) -> Path:
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(data) if not isinstance(data, str) else data)
+    return path
+
+
+def test_defaults_are_the_seed_values():
+    config = load_config(env={})
+    assert config.params == Params()
+    assert config.params.position_cap == PositionCap(multiple=2.0, min=10_000, max=25_000)
+    assert (config.risk_pct, config.leverage, config.pyramid_levels) == (0.025, 10, ((2.0, 0.3), (3.0, 0.2)))
+    assert config.safe_restart is True and config.safe_console_banner is False
+
+
+def test_json_keys_override_environment_and_env_overrides_defaults(tmp_path):
+    path = write(tmp_path, {"risk_pct": 0.02, "pyramid_levels": [[1.5, 0.5]]})
+    config = load_config(path, env={"RISK_PCT": "0.01", "ATR_LEN": "21", "SAFE_RESTART": "false"})
+    assert (config.risk_pct, config.atr_len, config.safe_restart) == (0.02, 21, False)
+    assert config.params.pyramid_levels == ((1.5, 0.5),)
+
+
+def test_bot_config_json_env_names_the_file(tmp_path):
+    path = write(tmp_path, {"leverage": 3})
+    assert load_config(env={"BOT_CONFIG_JSON": str(path)}).leverage == 3
+
+
+@pytest.mark.parametrize("data, expected", [
+    ({"risk_pct": "lots"}, "key risk_pct: expected float, got str"),
+    ({"leverage": 500}, "leverage: expected between 1 and 125, got 500"),
+    ({"no_such_key": 1}, "unknown key 'no_such_key'"),
+    ({"position_cap": {"multiple": 2, "mn": 1}}, "unknown key position_cap.mn"),
+    ({"position_cap": {"multiple": 2, "min": 30000, "max": 1000}}, "position_cap: expected multiple > 0"),
+    ({"pyramid_levels": [[2.0, 1.5]]}, "pyramid_levels[0]"),
+    ({"tp_levels": [[1.0, 0.7], [2.0, 0.7]]}, "tp_levels: expected fractions summing to <= 1"),
+    ({"timeframe": "1x"}, "timeframe: expected"),
+    ({"emergency_policy": "panic"}, "key emergency_policy"),
+    ({"universe": ["BTC-USDT"]}, "universe: expected a non-empty list of BASE/USDT symbols"),
+    ("{ not json", "invalid JSON at line 1 column 3"),
+    ([1, 2], "expected a JSON object of config keys"),
+])
+def test_bad_config_exits_2_with_one_line_naming_the_key(tmp_path, data, expected):
+    path = write(tmp_path, data)
+    with pytest.raises(BadInput) as err:
+        load_config(path, env={})
+    assert expected in str(err.value) and str(path) in str(err.value)
+    out = bot(["config-check", "--config", str(path)], cwd=tmp_path)
+    assert out.returncode == 2 and expected in out.stderr
+    assert len(out.stderr.strip().splitlines()) == 1 and "Traceback" not in out.stderr
+
+
+def test_bad_environment_value_names_the_variable(tmp_path):
+    out = bot(["config-check"], cwd=tmp_path, env={"RISK_PCT": "abc"})
+    assert out.returncode == 2 and "env RISK_PCT" in out.stderr
+    out = bot(["config-check"], cwd=tmp_path, env={"TESTNET": "perhaps"})
+    assert out.returncode == 2 and "env TESTNET: expected a boolean" in out.stderr
+
+
+def test_missing_config_file_exits_2(tmp_path):
+    out = bot(["config-check", "--config", str(tmp_path / "nope.json")], cwd=tmp_path)
+    assert out.returncode == 2 and "nope.json: config file not found" in out.stderr
+
+
+def test_secrets_never_appear_in_repr_settings_digest_or_output(tmp_path):
+    path = write(tmp_path, {"binance_key": "KEY-s3cr3t", "binance_secret": "SEC-s3cr3t"})
+    env = {"SLACK_WEBHOOK_URL": "https://hooks.slack.com/services/T0/B0/XXs3cr3t"}
+    config = load_config(path, env=env)
+    assert config.binance_key == "KEY-s3cr3t" and config.slack_webhook_url.endswith("XXs3cr3t")
+    for text in (repr(config), str(config), json.dumps(config.public_settings())):
+        assert "s3cr3t" not in text
+    assert config.digest() == load_config(env={}).digest()  # secrets do not change the digest
+    out = bot(["config-check", "--config", str(path), "--json"], cwd=tmp_path, env=env)
+    assert out.returncode == 0 and "s3cr3t" not in out.stdout
+    shown = json.loads(out.stdout)
+    assert shown["settings"]["risk_pct"] == 0.025 and "binance_key" not in shown["settings"]
+
+
+def test_every_params_knob_is_a_config_key():
+    from cli.config_schema import BotConfig
+
+    assert set(Params.__struct_fields__) <= set(BotConfig.__struct_fields__)
+    defaults = BotConfig()
+    assert all(getattr(defaults, k) == getattr(Params(), k) for k in Params.__struct_fields__)
