@@ -63,7 +63,10 @@ class MarketLoaded(Event, tag="market_loaded"):
 
 
 class CandleClosed(Event, tag="candle_closed"):
-    """A closed bar. `ts` is the bar's open time."""
+    """A closed bar. `ts` is the bar's open time.
+
+    `warmup`: history fetched at live start-up (the `lookback` bars). It updates the
+    indicators but the core decides nothing on it: no order is ever sent for the past."""
 
     symbol: str
     timeframe: str
@@ -72,6 +75,7 @@ class CandleClosed(Event, tag="candle_closed"):
     low: float
     close: float
     volume: float
+    warmup: bool = False
 
 
 class EquityObserved(Event, tag="equity_observed"):

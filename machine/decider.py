@@ -31,7 +31,10 @@ _DECIDERS = {
 
 
 def decide(state: State, event: ev.Event, params: Params) -> list[ev.Event]:
-    """Decisions for one input event (state already includes it). Non-inputs decide nothing."""
+    """Decisions for one input event (state already includes it). Non-inputs decide nothing,
+    and neither do warm-up candles (history that only primes the indicators)."""
+    if type(event) is ev.CandleClosed and event.warmup:
+        return []
     decider = _DECIDERS.get(type(event))
     return [] if decider is None else decider(state, event, params)
 
