@@ -64,3 +64,37 @@ def make_journal(path: Path, n: int, segment_bytes: int = 64 * 1024 * 1024, batc
 
 def segment_files(path: Path) -> list[Path]:
     return sorted(path.glob("*.seg"))
+
+
+WRITER_SCRIPT = r'''
+import sys, time
+from conftest_journal import sample_events
+from journal.writer import JournalWriter
+
+path, total, batch, durable, segment_bytes, pause = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4] == "1", int(sys.argv[5]), float(sys.argv[6])
+events = sample_events(total)
+with JournalWriter.open(path, segment_bytes=segment_bytes) as w:
+    print("opened", flush=True)
+    i = 0
+    while i < total:
+        w.append(events[i:i + batch], durable=durable)
+        i += batch
+        if i % (batch * 50) == 0:
+            print("progress", i, flush=True)
+        if pause:
+            time.sleep(pause)
+    if "--hold" in sys.argv:
+        print("holding", flush=True)
+        sys.stdin.readline()
+print("done", flush=True)
+'''
+
+
+def start_writer(path: Path, total: int, batch: int, durable: bool, segment_bytes: int = 64 << 20,
+                 pause: float = 0.0, hold: bool = False) -> subprocess.Popen:
+    """A real writer in another process (journal.writer.JournalWriter appending sample events)."""
+    args = [sys.executable, "-c", WRITER_SCRIPT, str(path), str(total), str(batch), "1" if durable else "0",
+            str(segment_bytes), str(pause)] + (["--hold"] if hold else [])
+    env = {**__import__("os").environ, "PYTHONPATH": f"{ROOT}:{ROOT / 'tests'}"}
+    return subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, cwd=ROOT, env=env)
