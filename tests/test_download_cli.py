@@ -1,6 +1,8 @@
 """`bot download` through the real ccxt client against `bot exchange-sim`."""
 from __future__ import annotations
 
+import contextlib
+import io
 import subprocess
 import sys
 from pathlib import Path
@@ -11,6 +13,7 @@ from typer.testing import CliRunner
 
 import cli.exchange_cmds  # noqa: F401 - registers the commands
 from cli.apps import bot_app
+from cli.main import bot_main
 from conftest_exchange import DATA, start_sim
 from exchange.sim.faults import FaultSpec
 
@@ -19,6 +22,22 @@ BOT = [sys.executable, "-c", "from cli.main import bot_main; bot_main()"]
 
 
 def bot(*args: str) -> subprocess.CompletedProcess:
+    """`bot ...` in-process through the real entry point (exit-code mapping included)."""
+    out, err = io.StringIO(), io.StringIO()
+    argv = sys.argv
+    sys.argv = ["bot", *args]
+    code = 0
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            bot_main()
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else 1
+    finally:
+        sys.argv = argv
+    return subprocess.CompletedProcess(args, code, out.getvalue(), err.getvalue())
+
+
+def bot_process(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([*BOT, *args], capture_output=True, text=True, timeout=60,
                           cwd=Path(__file__).parent.parent)
 
@@ -91,8 +110,6 @@ def test_download_refuses_a_gap(tmp_path):
     folder.mkdir(parents=True)
     source = pd.read_csv(DATA / "1h" / "BTC_USDT.csv").drop(index=450)
     source.to_csv(folder / "BTC_USDT.csv", index=False)
-    server = start_sim(start=int(source.timestamp.iloc[-1]))
-    server.stop()
     from exchange.sim.boot import build_server
 
     gappy = build_server(tmp_path / "src", speed=0.0, key="k", secret="s").start()
@@ -109,3 +126,21 @@ def test_download_bad_input_exits_2(tmp_path):
     for args in (("--days", "0"), ("--days", "3", "--timeframe", "7x"), ("--days", "3", "NOTASYMBOL")):
         result = bot("download", "--symbols", "BTC/USDT", "--out", str(tmp_path), *args)
         assert result.returncode == 2 and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_exchange_sim_command_serves_on_a_free_port_and_refuses_bad_input(tmp_path):
+    process = subprocess.Popen([*BOT, "exchange-sim", "--data", str(DATA), "--port", "0", "--speed", "0",
+                                "--key", "k1", "--secret", "s1"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True, cwd=Path(__file__).parent.parent)
+    try:
+        line = process.stdout.readline()
+        url = line.split("listening on ")[1].split()[0]
+        import requests
+
+        assert requests.get(f"{url}/fapi/v1/ping", timeout=5).json() == {}
+        assert requests.post(f"{url}/sim/step?bars=2", timeout=5).json()["forming_bar"] > 0
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+    bad = bot("exchange-sim", "--data", str(tmp_path), "--port", "0")
+    assert bad.returncode == 2 and "no candle folder" in bad.stderr
