@@ -86,6 +86,12 @@ def _still_matches(meta: dict[str, str], first: Any, source: RecordSource, journ
     return it
 
 
+def _prepared(records: Iterator[Any]) -> Iterator[tuple[Any, Any, Any]]:
+    """(Arrow batch, its first record, its last record) per chunk of records."""
+    for batch in chunks(records):
+        yield to_arrow(batch), batch[0], batch[-1]
+
+
 def catch_up(con: duckdb.DuckDBPyConnection, journal_dir: Path, source: RecordSource,
              signature: str) -> CatchUp:
     """Bring the projection up to the journal's last whole record.
@@ -109,15 +115,15 @@ def catch_up(con: duckdb.DuckDBPyConnection, journal_dir: Path, source: RecordSo
         last = 0
         rest = iter(source(journal_dir, 1))
     applied = 0
-    for batch in chunks(rest):
+    for table, head, tail in _prepared(rest):
         con.begin()
-        apply_batch(con, to_arrow(batch))
-        values = {"last_seq": str(batch[-1].seq), "last_fp": record_fingerprint(batch[-1])}
+        apply_batch(con, table)
+        values = {"last_seq": str(tail.seq), "last_fp": record_fingerprint(tail)}
         if last == 0 and applied == 0:
-            values["first_fp"] = record_fingerprint(batch[0])
+            values["first_fp"] = record_fingerprint(head)
         _set_meta(con, **values)
         con.commit()
-        applied += len(batch)
-        last = batch[-1].seq
+        applied += table.num_rows
+        last = tail.seq
     _set_meta(con, signature=signature)
     return CatchUp(applied=applied, rebuilt=rebuilt, last_seq=last)
