@@ -14,11 +14,12 @@ from pathlib import Path
 from typing import Callable, Sequence
 
 from journal.codec import decode_record, encode
-from journal.events import SCHEMA_VERSION, Event, JournalRecovered
+from journal.events import SCHEMA_VERSION, Event, JournalRecovered, SessionStarted
 from journal.framing import DIGEST_SIZE, FRAME, LENGTH_MASK, MAX_RECORD_BYTES, crc, pack_header, segment_name
 from journal.lock import WriterLock
 from journal.record import Record
 from journal.recovery import find_tip, fsync_dir, quarantine_tail
+from journal.secrets_guard import refuse_secrets
 from journal.segments import check_journal_dir
 
 DEFAULT_SEGMENT_BYTES = 64 * 1024 * 1024
@@ -124,6 +125,8 @@ class JournalWriter:
         for event in events:
             if not isinstance(event, Event) or type(event.ts) is not int:
                 raise TypeError(f"not an event with an int ts: {event!r}")
+            if type(event) is SessionStarted:
+                refuse_secrets(event)
             rec = Record(seq=seq, ts=event.ts, recorded_at=now, v=SCHEMA_VERSION, prev=prev, event=event)
             payload = encode(rec)
             if len(payload) > MAX_RECORD_BYTES:
