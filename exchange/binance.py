@@ -12,7 +12,7 @@ from typing import Sequence
 
 from exchange.binance_calls import GuardedClient
 from exchange.binance_client import endpoint_of, make_client
-from exchange.binance_errors import Rejected, Retryable, VenueError
+from exchange.binance_errors import Fatal, Rejected, Retryable, VenueError
 from exchange.binance_orders import create_args, is_conditional, lookup_params, order_status
 from exchange.binance_poll import FillTracker
 from exchange.binance_retry import RetryPolicy
@@ -127,10 +127,11 @@ class BinanceExchange:
         """Place once (idempotent on client_id); every failed attempt is an ErrorObserved."""
         events: list[Event] = []
         self.fills.register(order)
+        resyncs: list[int] = []
         try:
             for attempt in self.venue.policy.retrying():
                 with attempt:
-                    raw = self._lookup_then_place(order, events)
+                    raw = self._lookup_then_place(order, events, resyncs)
         except VenueError as error:
             if isinstance(error, Rejected) and not error.ambiguous:
                 events.append(OrderRejected(ts=order.ts, client_id=order.client_id, symbol=order.symbol,
@@ -141,9 +142,9 @@ class BinanceExchange:
         events.extend(self.fills.on_order(order, raw))
         return events
 
-    def _lookup_then_place(self, order: OrderSubmitted, events: list[Event]) -> dict:
+    def _lookup_then_place(self, order: OrderSubmitted, events: list[Event], resyncs: list[int]) -> dict:
         if self.fills.was_sent(order.client_id):  # it may be there already: never place it twice
-            found = self._lookup(order, events)
+            found = self._lookup(order, events, resyncs)
             if found is not None:
                 return found
         self.fills.mark_sent(order.client_id)
@@ -151,15 +152,23 @@ class BinanceExchange:
             return self.venue.once(self.venue.client.create_order, *create_args(order))
         except VenueError as error:
             if error.code == -4116:  # the venue has it already
-                found = self._lookup(order, events)
+                found = self._lookup(order, events, resyncs)
                 if found is not None:
                     return found
             events.append(self.venue.error_event(error, order.ts, order.symbol, order.client_id))
-            if error.reason == "nonce":
-                self.venue.resync_safely(events, order.ts)
+            self._after_nonce(error, order, events, resyncs)
             raise
 
-    def _lookup(self, order: OrderSubmitted, events: list[Event]) -> dict | None:
+    def _after_nonce(self, error: VenueError, order: OrderSubmitted, events: list[Event], resyncs: list[int]) -> None:
+        """-1021: resync the clock once per submit; again after a resync is a burst, and fatal."""
+        if error.reason != "nonce":
+            return
+        if resyncs:
+            raise Fatal(error.message, code=error.code, reason="nonce") from None
+        self.venue.resync_safely(events, order.ts)
+        resyncs.append(order.ts)
+
+    def _lookup(self, order: OrderSubmitted, events: list[Event], resyncs: list[int]) -> dict | None:
         try:
             return self.venue.once(self.venue.client.fetch_order, None, to_unified(order.symbol),
                                    lookup_params(order.client_id, is_conditional(order)))
@@ -169,6 +178,9 @@ class BinanceExchange:
             raise
         except VenueError as error:
             events.append(self.venue.error_event(error, order.ts, order.symbol, order.client_id))
+            if isinstance(error, Fatal):
+                raise
+            self._after_nonce(error, order, events, resyncs)
             raise Retryable(error.message, code=error.code, reason=error.reason, ambiguous=True) from None
 
     def cancel(self, request: OrderCancelRequested) -> list[Event]:

@@ -61,14 +61,15 @@ class FillTracker:
             return events  # the next poll picks them up
 
     def poll(self, symbol: str, ts: int) -> list[Event]:
-        """What happened to our orders on `symbol` since the last poll."""
+        """What happened to our orders on `symbol` since the last poll (`ts`: the bar being reported)."""
         unified = to_unified(symbol)
         events: list[Event] = []
         try:
             self._check_conditionals(symbol, unified, ts, events)
             last = self.last_trade_id.get(unified)
-            params = {"fromId": last + 1} if last is not None else {}
-            trades = self.venue.call(events, ts, self.venue.client.fetch_my_trades, unified, None, None, params,
+            # first poll of a process: trades from this bar on (older ones are restart reconciliation's job)
+            since, params = (None, {"fromId": last + 1}) if last is not None else (ts, {})
+            trades = self.venue.call(events, ts, self.venue.client.fetch_my_trades, unified, since, None, params,
                                      symbol=symbol)
             return events + self._fills(unified, trades, ts)
         except VenueError:

@@ -128,3 +128,38 @@ def test_rejections_carry_a_reason(sim, adapter):
     assert reasons(margin) == ["margin"]
     assert [e.reason for e in small if isinstance(e, OrderRejected)] == ["min_notional"]
     assert reasons(small) == ["rejected"]
+
+
+def test_nonce_burst_after_resync_is_fatal_not_retried_forever(sim, adapter):
+    sim.set_faults(FaultSpec(rates={"nonce": 1.0}))
+    events = adapter.submit(entry(sim))
+    assert reasons(events) == ["nonce", "nonce"]  # resync once, then stop
+    assert sum(isinstance(e, ClockObserved) for e in events) == 1
+
+
+def test_retry_waits_honour_retry_after():
+    from tenacity import RetryCallState
+
+    from exchange.binance_errors import Retryable
+    from exchange.binance_retry import RetryPolicy
+
+    policy = RetryPolicy(attempts=3, base_wait_s=0.25, max_wait_s=8.0)
+    retrying = policy.retrying()
+
+    def wait_after(error: Exception) -> float:
+        state = RetryCallState(retrying, fn=None, args=(), kwargs={})
+        state.set_exception((type(error), error, None))
+        return retrying.wait(state)
+
+    assert wait_after(Retryable("429", reason="rate_limit", retry_after=3.0)) == 3.0
+    assert wait_after(Retryable("418", reason="rate_limit", retry_after=120.0)) == 8.0  # capped
+    assert 0 < wait_after(Retryable("timeout")) <= 8.0
+
+
+def test_restarted_adapter_does_not_report_old_fills_again(sim, adapter):
+    adapter.submit(entry(sim))
+    bar = sim.venue.forming
+    sim.step(1)
+    fresh = make_adapter(sim.url)
+    fresh.load_markets(["BTC/USDT"], ts=0)
+    assert [e for e in fresh.advance(candle(bar + 3_600_000)) if isinstance(e, OrderFilled)] == []

@@ -124,3 +124,15 @@ def test_stop_that_would_trigger_immediately_is_refused(market):
         client.create_order(SOL, "market", "sell", 1.0, None, {"clientOrderId": "s-1", "stopLossPrice": 100.5,
                                                               "reduceOnly": True})
     sim.stop()
+
+
+def test_market_clock_runs_at_speed_and_steps_by_whole_bars():
+    from exchange.sim.clock import MarketClock
+
+    wall = [1000.0]
+    clock = MarketClock(T0, H, speed=60.0, wall=lambda: wall[0])
+    assert clock.forming_open_ms() == T0
+    wall[0] += 90.0  # 90 s of real time at 60x = 1.5 h of market time
+    assert clock.now_ms() == T0 + 90 * 60 * 1000 and clock.forming_open_ms() == T0 + H
+    clock.step(2)
+    assert clock.forming_open_ms() == T0 + 3 * H
