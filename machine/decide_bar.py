@@ -115,27 +115,30 @@ def _manage_position(state: State, e: ev.CandleClosed, ind: Ind, sym: Sym, p: Pa
         return  # exiting, or the stop is being (re)placed by the order flow
     side = pos.side
     close, atr = ind.close, ind.atr
-    market = market_of(state, e.symbol)
-    emit = Out(state, out)
     be = breakeven_reached(side, pos.entry_price, close, pos.entry_atr, p)
     raw = trail_stop_price(side, pos.entry_price, close, atr, be, p)
-    new = stop_toward_price(side, raw, market.tick, market.tick_dec)
-    if tighter(side, new, sym.stop_price) and tighter(side, close, new):
-        trail_only = close - p.atr_trail_k * atr if side == "long" else close + p.atr_trail_k * atr
-        reason = "breakeven" if be and tighter(side, raw, trail_only) else "trail"
-        out.append(ev.StopMoved(ts=e.ts, symbol=e.symbol, side=side, stop_price=new, reason=reason,
-                                prev_stop=sym.stop_price))
-        emit.order(e.ts, e.symbol, close_side(side), "stop_market", pos.qty, "stop", stop_price=new,
-                   reduce_only=True)
-        emit.cancel(e.ts, e.symbol, sym.stop_id, "replaced")
-    _maybe_pyramid(state, e, sym, close, p, emit)
+    emit = None
+    if tighter(side, raw, sym.stop_price):  # cheap filter: rounding toward price cannot make a looser raw tighter
+        market = market_of(state, e.symbol)
+        new = stop_toward_price(side, raw, market.tick, market.tick_dec)
+        if tighter(side, new, sym.stop_price) and tighter(side, close, new):
+            trail_only = close - p.atr_trail_k * atr if side == "long" else close + p.atr_trail_k * atr
+            reason = "breakeven" if be and tighter(side, raw, trail_only) else "trail"
+            out.append(ev.StopMoved(ts=e.ts, symbol=e.symbol, side=side, stop_price=new, reason=reason,
+                                    prev_stop=sym.stop_price))
+            emit = Out(state, out)
+            emit.order(e.ts, e.symbol, close_side(side), "stop_market", pos.qty, "stop", stop_price=new,
+                       reduce_only=True)
+            emit.cancel(e.ts, e.symbol, sym.stop_id, "replaced")
+    if p.enable_pyramiding and pos.pyr_next < len(p.pyramid_levels):
+        _maybe_pyramid(state, e, sym, close, p, emit or Out(state, out))
 
 
 def _maybe_pyramid(state: State, e: ev.CandleClosed, sym: Sym, close: float, p: Params, emit: Out) -> None:
     pos = sym.pos
     assert pos is not None
     levels = p.pyramid_levels
-    if (not p.enable_pyramiding or pos.pyr_next >= len(levels) or sym.pyr_id is not None
+    if (sym.pyr_id is not None
             or sym.phase == "halted" or state.halted_all or state.protect_only or state.daily_loss_hit):
         return
     mult, frac = levels[pos.pyr_next]

@@ -9,7 +9,8 @@ from __future__ import annotations
 from journal import events as ev
 from machine.emit import Out, close_side
 from machine.params import Params
-from machine.state import EMPTY_SYM, State
+from machine.decide_bar import DAY_MS, utc_day
+from machine.state import EMPTY_SYM, State, equity
 
 
 def decide_manual_close(state: State, e: ev.ManualCloseRequested, p: Params) -> list[ev.Event]:
@@ -49,3 +50,9 @@ def decide_error(state: State, e: ev.ErrorObserved, p: Params) -> list[ev.Event]
                              window_sec=p.kill_switch_window_sec, max_errors=p.kill_switch_max_errors),
         ev.Halted(ts=e.ts, symbol=None, reason="kill_switch"),
     ]
+
+
+def decide_anchor_reset(state: State, e: ev.DailyAnchorResetRequested, p: Params) -> list[ev.Event]:
+    """Operator re-anchor (runbook `--reset-daily`): today's anchor becomes the current equity,
+    which also lifts a daily-loss block until the next loss or UTC day."""
+    return [ev.DailyAnchorReset(ts=e.ts, day=utc_day(e.ts // DAY_MS), equity=equity(state))]

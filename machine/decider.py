@@ -9,7 +9,14 @@ from __future__ import annotations
 
 from journal import events as ev
 from machine.decide_bar import decide_candle
-from machine.decide_ops import decide_error, decide_halt, decide_manual_close, decide_protect_only, decide_resume
+from machine.decide_ops import (
+    decide_anchor_reset,
+    decide_error,
+    decide_halt,
+    decide_manual_close,
+    decide_protect_only,
+    decide_resume,
+)
 from machine.decide_orders import decide_fill, decide_order_ended
 from machine.evolve import evolve
 from machine.params import Params
@@ -27,6 +34,7 @@ _DECIDERS = {
     ev.ResumeRequested: decide_resume,
     ev.ProtectOnlyRequested: decide_protect_only,
     ev.ErrorObserved: decide_error,
+    ev.DailyAnchorResetRequested: decide_anchor_reset,
 }
 
 

@@ -15,7 +15,7 @@ from machine.fills import apply_fill
 from machine.indicators import EMPTY_IND, ind_update
 from machine.ids import prefix_from_run_id
 from machine.risk import daily_loss_hit
-from machine.state import EMPTY_SYM, OrderRec, State, Sym, equity, make_market, transition, unrealized
+from machine.state import EMPTY_SYM, OrderRec, State, Sym, make_market, transition, unrealized, unrealized_at
 
 DAY_MS = 86_400_000
 
@@ -34,12 +34,10 @@ def _candle(state: State, e: ev.CandleClosed) -> State:
         return state  # stale or repeated bar: decide reports it
     inds = state.ind.copy()
     inds[symbol] = ind_update(old, e.ts, e.high, e.low, e.close, p.donchian_len, p.atr_len)
-    if state.daily_loss_hit or state.anchor_equity <= 0:
+    if state.daily_loss_hit or state.anchor_equity <= 0 or p.daily_loss_limit <= 0:
         return replace(state, ind=inds)
-    new = replace(state, ind=inds)
-    if daily_loss_hit(equity(new), state.anchor_equity, p.daily_loss_limit):
-        return replace(new, daily_loss_hit=True)
-    return new
+    latch = daily_loss_hit(state.cash + unrealized_at(state.sym, inds), state.anchor_equity, p.daily_loss_limit)
+    return replace(state, ind=inds, daily_loss_hit=latch)
 
 
 def _session(state: State, e: ev.SessionStarted) -> State:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from msgspec.structs import replace
 
 from journal.events import OrderFilled
-from machine.state import EMPTY_SYM, ClosedTrade, Position, State, Sym, transition
+from machine.state import FILL_ID_BATCH, EMPTY_SYM, ClosedTrade, Position, State, Sym, seen_fill, transition
 
 _QTY_EPS = 1e-12
 _STOP_REASONS = {"initial": "stop", "trail": "trail", "breakeven": "breakeven"}
@@ -87,7 +87,7 @@ def _reduce(sym: Sym, e: OrderFilled, purpose: str) -> tuple[Sym, float]:
 
 
 def apply_fill(state: State, e: OrderFilled) -> State:
-    if e.fill_id in state.fill_ids:
+    if seen_fill(state, e.fill_id):
         return state if state.last_fill_dup else replace(state, last_fill_dup=True)
     rec = state.orders.get(e.client_id)
     purpose = rec.purpose if rec is not None else e.purpose
@@ -116,6 +116,9 @@ def apply_fill(state: State, e: OrderFilled) -> State:
                 sym = replace(sym, tp_ids=tuple(t for t in sym.tp_ids if t != e.client_id))
     syms = state.sym.copy()
     syms[e.symbol] = sym
-    return replace(
-        state, orders=orders, sym=syms, cash=cash, fill_ids=state.fill_ids | {e.fill_id}, last_fill_dup=False
-    )
+    if len(state.recent_fill_ids) >= FILL_ID_BATCH:
+        fill_ids, recent = state.fill_ids | state.recent_fill_ids, frozenset((e.fill_id,))
+    else:
+        fill_ids, recent = state.fill_ids, state.recent_fill_ids | {e.fill_id}
+    return replace(state, orders=orders, sym=syms, cash=cash, fill_ids=fill_ids, recent_fill_ids=recent,
+                   last_fill_dup=False)

@@ -45,13 +45,6 @@ class Ind(msgspec.Struct, frozen=True, array_like=True):
 EMPTY_IND = Ind()
 
 
-def true_range(high: float, low: float, prev_close: float) -> float:
-    a = high - low
-    b = abs(high - prev_close)
-    c = abs(low - prev_close)
-    return a if (a >= b and a >= c) else (b if b >= c else c)
-
-
 def ind_update(ind: Ind, ts: int, high: float, low: float, close: float, dlen: int, alen: int) -> Ind:
     """Fold one closed bar into the indicator state (the single recurrence)."""
     bars = ind.bars
@@ -77,14 +70,21 @@ def ind_update(ind: Ind, ts: int, high: float, low: float, close: float, dlen: i
         win_low = min(lows)
     atr = ind.atr
     tr_sum = ind.tr_sum
-    if bars == 0:
-        pass  # no previous close: no true range yet
-    elif bars < alen:
-        tr_sum = tr_sum + true_range(high, low, ind.close)
-    elif bars == alen:
-        atr = (tr_sum + true_range(high, low, ind.close)) / alen
-    else:
-        atr = (atr * (alen - 1) + true_range(high, low, ind.close)) / alen
+    if bars:
+        prev = ind.close
+        tr = high - low  # true range, inlined (hot path): max(h-l, |h-prev|, |l-prev|)
+        up = high - prev if high > prev else prev - high
+        down = low - prev if low > prev else prev - low
+        if up > tr:
+            tr = up
+        if down > tr:
+            tr = down
+        if bars < alen:
+            tr_sum = tr_sum + tr
+        elif bars == alen:
+            atr = (tr_sum + tr) / alen
+        else:
+            atr = (atr * (alen - 1) + tr) / alen
     return Ind(ts, close, high, low, ch_high, ch_low, highs, lows, win_high, win_low, atr, tr_sum, bars + 1)
 
 

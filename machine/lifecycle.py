@@ -7,6 +7,7 @@ Only a state *change* touches transitions; per-bar work never does.
 """
 from __future__ import annotations
 
+import functools
 import threading
 from enum import Enum
 
@@ -84,18 +85,26 @@ def _thread_cursor() -> _Cursor:
     return cursor
 
 
-def fire(phase: str, trigger: str) -> str:
-    """Next phase for `trigger` fired in `phase`; raises IllegalTransition.
-
-    The cursor is placed with `set_state` (no callbacks run), so the answer depends
-    only on (phase, trigger): the cursor carries no state between calls."""
+@functools.lru_cache(maxsize=None)
+def _next_phase(phase: str, trigger: str) -> str | None:
+    """Fire `trigger` from `phase` on the table through a cursor placed with `set_state`
+    (no callbacks run); None when the table does not allow it. Pure in (phase, trigger),
+    so it is memoized: the table is consulted once per distinct edge, not per event."""
     cursor = _thread_cursor()
     try:
         _TABLE_MACHINE.set_state(phase, cursor)
         cursor.trigger(trigger)
-    except (MachineError, AttributeError, ValueError) as exc:
-        raise IllegalTransition(f"{trigger!r} is not allowed from {phase!r}") from exc
+    except (MachineError, AttributeError, ValueError):
+        return None
     return cursor.state
+
+
+def fire(phase: str, trigger: str) -> str:
+    """Next phase for `trigger` fired in `phase`; raises IllegalTransition."""
+    dest = _next_phase(phase, trigger)
+    if dest is None:
+        raise IllegalTransition(f"{trigger!r} is not allowed from {phase!r}")
+    return dest
 
 
 def legal_edges() -> frozenset[tuple[str, str, str]]:

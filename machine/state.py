@@ -97,9 +97,18 @@ class OrderRec(msgspec.Struct, frozen=True):
     cancel_requested: bool = False
 
 
+FILL_ID_BATCH = 512
+"""Applied fill ids live in two sets so a fill copies at most this many ids (amortized)."""
+
+
+def seen_fill(state: "State", fill_id: str) -> bool:
+    return fill_id in state.recent_fill_ids or fill_id in state.fill_ids
+
+
 class State(msgspec.Struct, frozen=True, kw_only=True):
     params: Params
     bar_ms: int
+    default_market: Market
     prefix: str | None = None
     counter: int = 0
     cash: float = 0.0
@@ -112,7 +121,8 @@ class State(msgspec.Struct, frozen=True, kw_only=True):
     sym: dict[str, Sym] = {}
     orders: dict[str, OrderRec] = {}
     markets: dict[str, Market] = {}
-    fill_ids: frozenset[str] = frozenset()
+    fill_ids: frozenset[str] = frozenset()  # older applied fill ids (merged in batches)
+    recent_fill_ids: frozenset[str] = frozenset()  # the latest < FILL_ID_BATCH applied fill ids
     last_fill_dup: bool = False
     last_ended_id: str = ""  # the order the latest reject/cancel ended, for decide
     last_ended: OrderRec | None = None
@@ -121,15 +131,22 @@ class State(msgspec.Struct, frozen=True, kw_only=True):
 
 
 def initial_state(params: Params) -> State:
-    return State(params=params, bar_ms=params.bar_ms, cash=params.initial_equity)
+    default_market = make_market(params.default_tick_size, params.default_step_size, 0.0,
+                                 params.default_min_notional)
+    return State(params=params, bar_ms=params.bar_ms, default_market=default_market, cash=params.initial_equity)
 
 
 def unrealized(state: State) -> float:
+    return unrealized_at(state.sym, state.ind)
+
+
+def unrealized_at(syms: dict[str, Sym], inds: dict[str, Ind]) -> float:
+    """Unrealized pnl of every open position at the latest closes in `inds`."""
     total = 0.0
-    for symbol, sym in state.sym.items():
+    for symbol, sym in syms.items():
         pos = sym.pos
         if pos is not None:
-            close = state.ind[symbol].close if symbol in state.ind else pos.avg_price
+            close = inds[symbol].close if symbol in inds else pos.avg_price
             diff = close - pos.avg_price
             total += diff * pos.qty if pos.side == "long" else -diff * pos.qty
     return total
@@ -141,11 +158,7 @@ def equity(state: State) -> float:
 
 
 def market_of(state: State, symbol: str) -> Market:
-    market = state.markets.get(symbol)
-    if market is not None:
-        return market
-    p = state.params
-    return make_market(p.default_tick_size, p.default_step_size, 0.0, p.default_min_notional)
+    return state.markets.get(symbol, state.default_market)
 
 
 def transition(sym: Sym, trigger: str) -> Sym:

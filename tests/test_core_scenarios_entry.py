@@ -147,3 +147,16 @@ def test_entry_rejected_returns_symbol_to_flat_and_next_breakout_trades():
     state, journal = run([FLAT, FLAT, FLAT, BREAKOUT_UP], venue=venue)
     assert of(journal, ev.OrderRejected) and state.sym[SYMBOL].phase == "flat"
     assert state.sym[SYMBOL].entry_id is None
+
+
+def test_operator_daily_anchor_reset_lifts_the_daily_loss_block():
+    params = replace(SCENARIO, daily_loss_limit=0.01)
+    stop_out = candles([FLAT, FLAT, FLAT, (100.0, 103.0, 99.5, 102.5), (102.6, 104.0, 102.0, 103.0),
+                        (103.0, 103.5, 99.0, 99.5)])
+    later = candles([(99.5, 99.6, 95.0, 95.5), (95.5, 95.6, 90.0, 90.5)], start=6)
+    _, journal = run([*stop_out, later[0], ev.DailyAnchorResetRequested(ts=bar_ts(7)), later[1]], params)
+    anchors = of(journal, ev.DailyAnchorReset)
+    assert len(anchors) == 2 and anchors[1].ts == bar_ts(7) and anchors[1].day == "2024-01-01"
+    signals = [(type(s).__name__, getattr(s, "reason", "")) for s in of(journal, ev.SignalFiltered,
+                                                                        ev.SignalDetected)]
+    assert signals[1:] == [("SignalFiltered", "daily_loss"), ("SignalDetected", "")]
