@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
 import sys
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Optional
 
@@ -13,12 +13,13 @@ from rich.table import Table
 
 from cli.apps import bot_app
 from journal.errors import BadInput
-from projections.report import build_report, clean, flat_metrics, report_json
 
 PERCENT_KEYS = ("win_rate", "mdd", "total_return")
 
 
 def _shown(key: str, value: Any) -> str:
+    from projections.report import clean
+
     value = clean(value)
     if value is None:
         return "-"
@@ -30,6 +31,8 @@ def _shown(key: str, value: Any) -> str:
 
 
 def _print_table(doc: dict[str, Any], written: list[Path]) -> None:
+    from projections.report import flat_metrics
+
     console = Console(highlight=False, width=None if sys.stdout.isatty() else 120)
     table = Table(title="Performance report", show_lines=False)
     for name in ("metric", "value", "note"):
@@ -56,7 +59,9 @@ def report_command(
 ) -> None:
     """Trade count, win rate, RRR, expectancy, profit factor, MDD, Sharpe, streaks, holding time,
     long/short, per symbol and daily/weekly/monthly returns (definitions: README "Reports")."""
-    from projections.db import connect  # the DuckDB projection; imported here so `bot --help` stays quick
+    # imported here, not at module level, so other `bot` commands never pay for pandas/duckdb/openpyxl
+    from projections.db import connect
+    from projections.report import build_report, report_json
 
     if xlsx is not None and xlsx.suffix.lower() != ".xlsx":
         raise BadInput(f"--xlsx {xlsx}: the workbook path must end in .xlsx")
