@@ -64,7 +64,9 @@ class RunLoop:
         answers = self.exchange.bar_closed(candle)
         if answers:
             self.process(self._fresh(answers))
-        self.process((candle,))
+        answers = self._handle(candle)
+        if answers:
+            self.process(answers)
 
     def _fresh(self, answers: list[Event]) -> list[Event]:
         """Drop answers the journal already holds: after a crash mid-bar the venue
@@ -83,33 +85,47 @@ class RunLoop:
     def process(self, inputs: Iterable[Event]) -> None:
         """Run inputs (and every answer they provoke) through the core, FIFO."""
         queue = deque(inputs)
-        pending = self._pending
-        observers = self.observers
         while queue:
-            event = queue.popleft()
-            self.state, decisions = step(self.state, event, self.params)
-            self.inputs += 1
-            pending.append(event)
-            if decisions:
-                pending.extend(decisions)
-            actions = [d for d in decisions if type(d) in _ACTION_TYPES] if decisions else ()
-            # Durable before any order leaves, and for every venue answer (the venue has
-            # moved on). A quiet candle may wait in the batch: re-feeding it is harmless.
-            if self.durable and (actions or type(event) is not CandleClosed):
+            answers = self._handle(queue.popleft())
+            if answers:
+                queue.extend(answers)
+
+    def _handle(self, event: Event) -> list[Event]:
+        """One input: step the core, record input + decisions, execute the intents.
+        Returns the venue's answers (inputs still to process)."""
+        self.state, decisions = step(self.state, event, self.params)
+        self.inputs += 1
+        pending = self._pending
+        pending.append(event)
+        if not decisions:  # the common case: a quiet bar
+            if self.durable and type(event) is not CandleClosed:
                 self.flush(durable=True)
             elif len(pending) >= BATCH_EVENTS:
                 self.flush(durable=False)
-            for observer in observers:
+            for observer in self.observers:
                 observer(event)
-                for decision in decisions:
-                    observer(decision)
-            for action in actions:
-                if type(action) is OrderSubmitted:
-                    if self.on_order_sent is not None:
-                        self.on_order_sent(action)
-                    queue.extend(self.exchange.submit(action))
-                else:
-                    queue.extend(self.exchange.cancel(action))
+            return []
+        pending.extend(decisions)
+        actions = [d for d in decisions if type(d) in _ACTION_TYPES]
+        # Durable before any order leaves, and for every venue answer (the venue has
+        # moved on). A quiet candle may wait in the batch: re-feeding it is harmless.
+        if self.durable and (actions or type(event) is not CandleClosed):
+            self.flush(durable=True)
+        elif len(pending) >= BATCH_EVENTS:
+            self.flush(durable=False)
+        for observer in self.observers:
+            observer(event)
+            for decision in decisions:
+                observer(decision)
+        answers: list[Event] = []
+        for action in actions:
+            if type(action) is OrderSubmitted:
+                if self.on_order_sent is not None:
+                    self.on_order_sent(action)
+                answers.extend(self.exchange.submit(action))
+            else:
+                answers.extend(self.exchange.cancel(action))
+        return answers
 
     def flush(self, durable: bool = False) -> None:
         """Hand the batched records to the journal (fsync'd when `durable`)."""

@@ -14,6 +14,7 @@ from journal.events import (
 )
 
 QUIET_KINDS = frozenset({"candle_closed", "equity_marked", "market_loaded", "session_started"})
+_COUNTERS = {SignalDetected: "signals", SignalFiltered: "filtered", OrderFilled: "fills"}
 
 
 @dataclass
@@ -37,27 +38,24 @@ class RunSummary:
         self.equity = self.peak = self.initial_equity
 
     def observe(self, event: Event) -> None:
-        if isinstance(event, CandleClosed):
+        kind = type(event)
+        if kind is CandleClosed:
             self.bars += 1
             self.last_close[event.symbol] = event.close
             self.last_bar_ts = event.ts
-            return
-        if isinstance(event, EquityMarked):
+        elif kind is EquityMarked:
             self._mark(event.equity)
-            return
-        if isinstance(event, SignalDetected):
-            self.signals += 1
-        elif isinstance(event, SignalFiltered):
-            self.filtered += 1
-        elif isinstance(event, OrderFilled):
-            self.fills += 1
-        elif isinstance(event, PositionClosed):
-            self.trades += 1
-            self.wins += event.pnl > 0
-            self.pnl += event.pnl
-            self._mark(self.initial_equity + self.pnl)
-        if kind_of(event) not in QUIET_KINDS:
-            self.recent.append(event)
+        else:
+            counter = _COUNTERS.get(kind)
+            if counter is not None:
+                setattr(self, counter, getattr(self, counter) + 1)
+            elif kind is PositionClosed:
+                self.trades += 1
+                self.wins += event.pnl > 0
+                self.pnl += event.pnl
+                self._mark(self.initial_equity + self.pnl)
+            if kind_of(event) not in QUIET_KINDS:
+                self.recent.append(event)
 
     def _mark(self, equity: float) -> None:
         self.equity = equity

@@ -58,18 +58,23 @@ class PaperExchange:
         return loaded
 
     def advance(self, candle: CandleClosed) -> list[Event]:
-        return self._bar_step(candle, self._state.advanced, opening=True)
+        state = self._state
+        return self._bar_step(candle, state.advanced_ts, state.advanced, opening=True)
 
     def bar_closed(self, candle: CandleClosed) -> list[Event]:
-        return self._bar_step(candle, self._state.closed, opening=False)
+        state = self._state
+        return self._bar_step(candle, state.closed_ts, state.closed, opening=False)
 
-    def _bar_step(self, candle: CandleClosed, answered: dict[str, BarAnswers], opening: bool) -> list[Event]:
+    def _bar_step(self, candle: CandleClosed, seen_ts: dict[str, int], answered: dict[str, BarAnswers],
+                  opening: bool) -> list[Event]:
         """Run the symbol's orders through the bar: all of them at the open (`advance`),
         the ones placed intrabar for the rest of it (`bar_closed`)."""
         symbol, state = candle.symbol, self._state
-        seen = answered.get(symbol)
-        if seen is not None and candle.ts <= seen.ts:  # a restarted loop re-feeds a bar: same answers
-            return list(seen.events) if candle.ts == seen.ts else []
+        last = seen_ts.get(symbol)
+        if last is not None and candle.ts <= last:  # a restarted loop re-feeds a bar: same answers
+            memo = answered.get(symbol)
+            return list(memo.events) if memo is not None and memo.ts == candle.ts else []
+        seen_ts[symbol] = candle.ts
         events: list[Event] = []
         if self._open.get(symbol):
             orders = self._open_orders_of(symbol)
@@ -82,8 +87,8 @@ class PaperExchange:
         else:
             state.bar_in_progress.pop(symbol, None)
             state.last_price[symbol] = candle.close
-        answered[symbol] = BarAnswers(ts=candle.ts, events=events)
         if events:  # a quiet bar changes nothing a restart could miss: no write
+            answered[symbol] = BarAnswers(ts=candle.ts, events=events)
             self._persist()
         return events
 

@@ -58,7 +58,9 @@ class PaperState(msgspec.Struct, kw_only=True):
     last_price: dict[str, float] = {}
     bar_in_progress: dict[str, int] = {}  # symbol -> open time, between advance and bar_closed
     stop_fired_bar: dict[str, int] = {}  # symbol -> bar in which a protective stop filled
-    advanced: dict[str, BarAnswers] = {}
+    advanced_ts: dict[str, int] = {}  # symbol -> last bar run through `advance`
+    closed_ts: dict[str, int] = {}  # symbol -> last bar run through `bar_closed`
+    advanced: dict[str, BarAnswers] = {}  # symbol -> answers of its last bar that had any
     closed: dict[str, BarAnswers] = {}
     order_count: int = 0
 
