@@ -73,7 +73,8 @@ class SimServer:
         return {"market_time": self.clock.now_ms(), "forming_bar": self.venue.forming,
                 "server_time": self.wall.now_ms(), "faults_injected": dict(self.faults.injected),
                 "orders": len(self.venue.orders), "algo_orders": len(self.venue.algos),
-                "trades": len(self.venue.ledger.trades), "wallet": self.venue.ledger.wallet}
+                "trades": len(self.venue.ledger.trades), "wallet": self.venue.ledger.wallet,
+                "duplicate_placements": self.venue.duplicate_placements}
 
     def answer(self, method: str, path: str, query: str, body: str, api_key: str | None) -> tuple[int, object, dict, str | None]:
         """(status, json body, headers, after) where after is None or a fault to act out after processing."""

@@ -6,6 +6,8 @@ closed), which is what makes "look it up by client id before resending" safe.
 """
 from __future__ import annotations
 
+from collections import Counter
+
 from exchange.sim.engine import Engine
 from exchange.sim.ledger import DUST
 from exchange.sim.markets import rules_for
@@ -33,6 +35,15 @@ def _number(params: dict, key: str, required: bool = True) -> float:
 
 
 class Venue(Engine):
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.placements: Counter[str] = Counter()
+
+    @property
+    def duplicate_placements(self) -> int:
+        """Placement attempts beyond the first per client id (what "never twice" must keep at 0)."""
+        return sum(n - 1 for n in self.placements.values() if n > 1)
+
     def _check_side(self, params: dict) -> str:
         side = params.get("side", "")
         if side not in ("BUY", "SELL"):
@@ -48,6 +59,8 @@ class Venue(Engine):
         raise ApiError(400, -2013, "Order does not exist.")
 
     def _check_client_id(self, book: dict[int, SimOrder], client_id: str) -> None:
+        """Count every placement attempt that reached the engine (duplicates show up here)."""
+        self.placements[client_id] += 1
         if any(o.client_id == client_id for o in book.values()):
             raise ApiError(400, -4116, "ClientOrderId is duplicated.")
 
