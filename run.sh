@@ -4,4 +4,4 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 source ./bootstrap.sh
-exec journal bench "$@"
+exec bot live "$@"

@@ -13,7 +13,7 @@ from journal.events import (
     CandleClosed, EquityMarked, Event, OrderFilled, PositionClosed, SignalDetected, SignalFiltered, kind_of,
 )
 
-QUIET_KINDS = frozenset({"candle_closed", "equity_marked", "market_loaded", "session_started"})
+QUIET_KINDS = frozenset({"candle_closed", "equity_marked", "market_loaded", "session_started", "order_accepted"})
 _COUNTERS = {SignalDetected: "signals", SignalFiltered: "filtered", OrderFilled: "fills"}
 
 
@@ -32,7 +32,7 @@ class RunSummary:
     max_drawdown: float = 0.0  # fraction of the running peak
     last_close: dict[str, float] = field(default_factory=dict)
     last_bar_ts: int = 0
-    recent: deque = field(default_factory=lambda: deque(maxlen=8))
+    recent: deque = field(default_factory=lambda: deque(maxlen=6))
 
     def __post_init__(self) -> None:
         self.equity = self.peak = self.initial_equity
