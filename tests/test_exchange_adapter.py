@@ -139,3 +139,16 @@ def test_secrets_never_reach_events_logs_exceptions_or_reprs(sim, caplog, capsys
     for secret in (KEY, SECRET, SECRET[::-1]):
         assert secret not in everything
     assert len(written) > 20
+
+
+def test_adapter_from_the_bot_config(sim):
+    from cli.config_schema import BotConfig
+    from exchange.binance_client import PRODUCTION_URL, TESTNET_URL
+    from exchange.binance_config import binance_from_config
+
+    config = BotConfig(binance_key=KEY, binance_secret=SECRET, binance_base_url=sim.url)
+    exchange = binance_from_config(config)
+    assert exchange.endpoint == sim.url and exchange.equity() == 10_000.0
+    assert binance_from_config(BotConfig(testnet=True)).endpoint == TESTNET_URL
+    assert binance_from_config(BotConfig(testnet=False)).endpoint == PRODUCTION_URL
+    assert "fapi.binance.com" not in binance_from_config(BotConfig(testnet=True)).venue.client.urls["api"]["fapiPublic"]
