@@ -76,6 +76,9 @@ def tune(
             run_tune(options, on_trial=on_trial, result=result)
     except KeyboardInterrupt:
         result.interrupted = True
+    except BadInput:
+        trial_csv.discard_if_empty()  # e.g. an unreachable --dask scheduler: no half-made CSV
+        raise
     trial_csv.finish()
     if result.interrupted:
         print(f"bot: interrupted: {len(result.metrics)}/{len(result.trials)} trials finished, kept in {csv_path}",

@@ -50,6 +50,14 @@ class TrialCsv:
         self._writer.writerow(trial_row(trial, metrics, tuned_values(self.result, trial)))
         self._file.flush()
 
+    def discard_if_empty(self) -> None:
+        """Close, and remove the file when no trial finished (nothing worth keeping)."""
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+        if not self.result.metrics:
+            self.path.unlink(missing_ok=True)
+
     def finish(self) -> Path:
         """Every finished trial in rank order, with rank and score (atomic replace)."""
         if self._file is not None:
