@@ -75,7 +75,7 @@ EVENTS = TableSpec(
 TABLES: tuple[TableSpec, ...] = (
     TableSpec("candles_t", ("candle_closed",), (
         SEQ, SYMBOL, field("timeframe", "VARCHAR"), TS, field("open", "DOUBLE"), field("high", "DOUBLE"),
-        field("low", "DOUBLE"), field("close", "DOUBLE"), field("volume", "DOUBLE"))),
+        field("low", "DOUBLE"), field("close", "DOUBLE"), field("volume", "DOUBLE"), field("warmup", "BOOLEAN"))),
     TableSpec("signals_t", ("signal_detected", "signal_filtered"), (
         SEQ, SYMBOL, TS, field("side", "VARCHAR"), env("accepted", "BOOLEAN", "b.kind = 'signal_detected'"),
         field("filter_reason", "VARCHAR", "reason"), field("close", "DOUBLE"), field("channel_high", "DOUBLE"),

@@ -59,7 +59,7 @@ WHERE NOT EXISTS (SELECT 1 FROM equity_marked_t)
 
 VIEWS: dict[str, str] = {
     "events": "SELECT seq, ts, kind, symbol, payload, recorded_at, v FROM events_t",
-    "candles": "SELECT symbol, ts, open, high, low, close, volume, timeframe, seq FROM candles_t",
+    "candles": "SELECT symbol, ts, open, high, low, close, volume, timeframe, warmup, seq FROM candles_t",
     "signals": "SELECT seq, symbol, ts, side, accepted, filter_reason, close, channel_high, channel_low, atr "
                "FROM signals_t",
     "entries": "SELECT seq, symbol, ts, side, qty, ref_price, stop_price, atr, risk_amount, notional, equity "
