@@ -14,7 +14,7 @@ from rich.table import Table
 from cli.apps import bot_app
 from journal.errors import BadInput
 
-PERCENT_KEYS = ("win_rate", "mdd", "total_return")
+PERCENT_KEYS = ("win_rate", "mdd", "total_return", "return")
 
 
 def _shown(key: str, value: Any) -> str:
@@ -45,6 +45,10 @@ def _print_table(doc: dict[str, Any], written: list[Path]) -> None:
     for symbol, stats in doc["by_symbol"].items():
         console.print(f"{symbol}: trades {stats['trades']}, win_rate {_shown('win_rate', stats['win_rate'])}, "
                       f"expectancy {_shown('', stats['expectancy'])}, net_pnl {_shown('', stats['net_pnl'])}")
+    monthly = doc["returns"]["monthly"]
+    if monthly:
+        console.print("monthly returns: " + ", ".join(
+            f"{row['period'][:7]} {_shown('return', row['return'])}" for row in monthly[-12:]))
     for path in written:
         console.print(f"wrote {path}")
 

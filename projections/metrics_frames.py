@@ -21,8 +21,8 @@ EQUITY_COLUMNS = {"ts": "BIGINT", "equity": "DOUBLE"}
 
 def _as_ms(column: pd.Series) -> pd.Series:
     if pd.api.types.is_datetime64_any_dtype(column):
-        utc = column.dt.tz_convert("UTC") if column.dt.tz is not None else column
-        return utc.astype("datetime64[ms]").astype("int64")
+        naive_utc = column.dt.tz_convert(None) if column.dt.tz is not None else column
+        return naive_utc.astype("datetime64[ms]").astype("int64")
     return column
 
 

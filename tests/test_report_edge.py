@@ -86,3 +86,13 @@ def test_bad_frames_raise_bad_input(tmp_path):
                                       "qty": [1.0]}))
     with pytest.raises(BadInput, match=".xlsx"):
         save_report(pd.DataFrame({"a": [1]}), tmp_path / "r.csv")
+
+
+def test_generate_report_accepts_datetime_columns():
+    trades = pd.DataFrame({"side": ["long", "short"], "entry_price": [10.0, 10.0], "qty": [1.0, 2.0],
+                           "pnl": [1.0, -1.0],
+                           "entry_ts": pd.to_datetime(["2024-01-01 00:00", "2024-01-02 00:00"], utc=True),
+                           "exit_ts": pd.to_datetime(["2024-01-01 02:00", "2024-01-02 00:30"], utc=True)})
+    row = generate_report(trades).iloc[0]
+    assert row["avg_holding_s"] == pytest.approx((7200 + 1800) / 2)
+    assert row["long_win_rate"] == 1.0 and row["short_win_rate"] == 0.0

@@ -116,5 +116,6 @@ def test_mdd_and_returns_equal_recomputation_from_equity_view(journal, report):
 def test_table_output_names_every_headline_metric(journal):
     done = run_bot("report", "--journal", journal)
     assert done.returncode == 0, done.stderr
-    for key in ("win_rate", "rrr", "expectancy", "profit_factor", "mdd", "sharpe", "max_loss_streak"):
+    for key in ("win_rate", "rrr", "expectancy", "profit_factor", "mdd", "sharpe", "max_loss_streak",
+                "monthly returns"):
         assert key in done.stdout
