@@ -136,3 +136,17 @@ def test_market_clock_runs_at_speed_and_steps_by_whole_bars():
     assert clock.now_ms() == T0 + 90 * 60 * 1000 and clock.forming_open_ms() == T0 + H
     clock.step(2)
     assert clock.forming_open_ms() == T0 + 3 * H
+
+
+def test_limit_orders_fill_now_when_marketable_else_when_a_bar_reaches_them(market):
+    sim = market()
+    client = raw_client(sim.url)
+    now = client.create_order(SOL, "limit", "buy", 1.0, 105.0, {"clientOrderId": "l-1"})
+    assert now["status"] == "closed" and now["average"] == 100.0  # price improvement: the market, not 105
+    resting = client.create_order(SOL, "limit", "sell", 1.0, 100.5, {"clientOrderId": "l-2"})
+    assert resting["status"] == "open" and client.fetch_open_orders(SOL)[0]["clientOrderId"] == "l-2"
+    sim.step(1)  # bar 1: high 101 reaches 100.5
+    done = client.fetch_order(None, SOL, {"origClientOrderId": "l-2"})
+    assert done["status"] == "closed" and done["average"] == 100.5
+    assert client.fetch_positions([SOL]) == []
+    sim.stop()

@@ -90,7 +90,7 @@ class Venue(Engine):
                 if first < executable - DUST:
                     order.pending_qty = executable - first
                     executable = first
-            self._execute(order, executable, market_price if type_ == "MARKET" else limit, self.forming)
+            self._execute(order, executable, market_price, self.forming)  # a marketable limit gets the market
             if order.executed < order.qty - DUST and not order.pending_qty and type_ == "MARKET":
                 order.status = "EXPIRED"  # reduce-only remainder beyond the position
         return order_view(order)
