@@ -29,8 +29,6 @@ class Ind(msgspec.Struct, frozen=True, array_like=True):
 
     ts: int = -1
     close: float = NAN
-    high: float = NAN
-    low: float = NAN
     ch_high: float = NAN
     ch_low: float = NAN
     highs: tuple[float, ...] = ()
@@ -50,20 +48,25 @@ def ind_update(ind: Ind, ts: int, high: float, low: float, close: float, dlen: i
     bars = ind.bars
     highs = ind.highs
     lows = ind.lows
-    if len(highs) == dlen:
-        ch_high = ind.win_high
-        ch_low = ind.win_low
-        old_h = highs[0]
-        old_l = lows[0]
+    if bars >= dlen:  # the window is full: slide it
+        ch_high = win_high = ind.win_high
+        ch_low = win_low = ind.win_low
+        out_h = highs[0]
+        out_l = lows[0]
         highs = highs[1:] + (high,)
         lows = lows[1:] + (low,)
-        win_high = ind.win_high
-        win_low = ind.win_low
-        win_high = (high if high > win_high else win_high) if old_h < win_high else max(highs)
-        win_low = (low if low < win_low else win_low) if old_l > win_low else min(lows)
+        if out_h < win_high:
+            if high > win_high:
+                win_high = high
+        else:
+            win_high = max(highs)
+        if out_l > win_low:
+            if low < win_low:
+                win_low = low
+        else:
+            win_low = min(lows)
     else:
-        ch_high = NAN
-        ch_low = NAN
+        ch_high = ch_low = NAN
         highs = highs + (high,)
         lows = lows + (low,)
         win_high = max(highs)
@@ -85,7 +88,7 @@ def ind_update(ind: Ind, ts: int, high: float, low: float, close: float, dlen: i
             atr = (tr_sum + tr) / alen
         else:
             atr = (atr * (alen - 1) + tr) / alen
-    return Ind(ts, close, high, low, ch_high, ch_low, highs, lows, win_high, win_low, atr, tr_sum, bars + 1)
+    return Ind(ts, close, ch_high, ch_low, highs, lows, win_high, win_low, atr, tr_sum, bars + 1)
 
 
 def indicator_series(
