@@ -12,15 +12,16 @@ from typing import Sequence
 
 from exchange.binance_calls import GuardedClient
 from exchange.binance_client import endpoint_of, make_client
-from exchange.binance_errors import Fatal, Rejected, Retryable, VenueError
-from exchange.binance_orders import create_args, is_conditional, lookup_params, order_status
+from exchange.binance_errors import Rejected, VenueError
+from exchange.binance_orders import lookup_params, order_status
 from exchange.binance_poll import FillTracker
 from exchange.binance_retry import RetryPolicy
+from exchange.binance_submit import submit_once
 from exchange.binance_symbols import to_config, to_unified
 from exchange.port import OrderStatus, PositionStatus
 from journal.events import (
-    CandleClosed, EquityObserved, ErrorObserved, Event, FundingObserved, MarketLoaded, OrderAccepted,
-    OrderCancelRequested, OrderCanceled, OrderRejected, OrderSubmitted,
+    CandleClosed, EquityObserved, Event, FundingObserved, MarketLoaded, OrderCancelRequested, OrderCanceled,
+    OrderSubmitted,
 )
 
 
@@ -98,8 +99,9 @@ class BinanceExchange:
             raw = self.venue.call(events, ts, self.venue.client.fetch_funding_rate, to_unified(symbol), symbol=symbol)
         except VenueError:
             return events
+        next_funding = raw.get("fundingTimestamp") or raw.get("nextFundingTimestamp") or 0
         events.append(FundingObserved(ts=ts, symbol=symbol, rate=float(raw.get("fundingRate") or 0.0),
-                                      next_funding_ts=int(raw.get("fundingTimestamp") or raw.get("nextFundingTimestamp") or 0)))
+                                      next_funding_ts=int(next_funding)))
         return events
 
     def observe_equity(self, ts: int) -> list[Event]:
@@ -124,64 +126,8 @@ class BinanceExchange:
     # ------------------------------------------------------------------ orders
 
     def submit(self, order: OrderSubmitted) -> list[Event]:
-        """Place once (idempotent on client_id); every failed attempt is an ErrorObserved."""
-        events: list[Event] = []
-        self.fills.register(order)
-        resyncs: list[int] = []
-        try:
-            for attempt in self.venue.policy.retrying():
-                with attempt:
-                    raw = self._lookup_then_place(order, events, resyncs)
-        except VenueError as error:
-            if isinstance(error, Rejected) and not error.ambiguous:
-                events.append(OrderRejected(ts=order.ts, client_id=order.client_id, symbol=order.symbol,
-                                            reason=error.order_reason, code=error.code, message=error.message))
-            return events  # else: state unknown, the next poll or a reconcile finds it by client id
-        events.append(OrderAccepted(ts=order.ts, client_id=order.client_id, symbol=order.symbol,
-                                    exchange_id=str(raw.get("id") or "")))
-        events.extend(self.fills.on_order(order, raw))
-        return events
-
-    def _lookup_then_place(self, order: OrderSubmitted, events: list[Event], resyncs: list[int]) -> dict:
-        if self.fills.was_sent(order.client_id):  # it may be there already: never place it twice
-            found = self._lookup(order, events, resyncs)
-            if found is not None:
-                return found
-        self.fills.mark_sent(order.client_id)
-        try:
-            return self.venue.once(self.venue.client.create_order, *create_args(order))
-        except VenueError as error:
-            if error.code == -4116:  # the venue has it already
-                found = self._lookup(order, events, resyncs)
-                if found is not None:
-                    return found
-            events.append(self.venue.error_event(error, order.ts, order.symbol, order.client_id))
-            self._after_nonce(error, order, events, resyncs)
-            raise
-
-    def _after_nonce(self, error: VenueError, order: OrderSubmitted, events: list[Event], resyncs: list[int]) -> None:
-        """-1021: resync the clock once per submit; again after a resync is a burst, and fatal."""
-        if error.reason != "nonce":
-            return
-        if resyncs:
-            raise Fatal(error.message, code=error.code, reason="nonce") from None
-        self.venue.resync_safely(events, order.ts)
-        resyncs.append(order.ts)
-
-    def _lookup(self, order: OrderSubmitted, events: list[Event], resyncs: list[int]) -> dict | None:
-        try:
-            return self.venue.once(self.venue.client.fetch_order, None, to_unified(order.symbol),
-                                   lookup_params(order.client_id, is_conditional(order)))
-        except Rejected as error:
-            if error.order_reason == "unknown_order":
-                return None
-            raise
-        except VenueError as error:
-            events.append(self.venue.error_event(error, order.ts, order.symbol, order.client_id))
-            if isinstance(error, Fatal):
-                raise
-            self._after_nonce(error, order, events, resyncs)
-            raise Retryable(error.message, code=error.code, reason=error.reason, ambiguous=True) from None
+        """Place once (idempotent on client_id); see `exchange.binance_submit`."""
+        return submit_once(self.venue, self.fills, order)
 
     def cancel(self, request: OrderCancelRequested) -> list[Event]:
         events: list[Event] = []
