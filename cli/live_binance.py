@@ -1,0 +1,168 @@
+"""`bot live --exchange binance`: the shared run loop on Binance USDⓈ-M through ccxt.
+
+Same loop object as backtest and paper (`cli.loop.RunLoop`, wired by
+`cli.bootstrap.assemble`); only the Exchange (the ccxt adapter) and the Clock (wall
+time) differ. The base URL comes from `binance_base_url` / `BINANCE_BASE_URL`, so the
+same command trades against `bot exchange-sim` in tests, demos and the fault soak.
+
+Start-up is recovery: the journal's torn tail is cut, state is rebuilt by replay, the
+venue is observed and reconciled. A fresh journal first records the `lookback` closed
+bars as warm-up candles (they prime the indicators; the core never trades on them).
+Then, every `poll_sec` on a fixed grid (no drift from slow iterations): operator
+requests, newly closed bars (each through the exchange and the core, durable before
+any order leaves), equity, funding and clock drift.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import os
+from pathlib import Path
+
+import msgspec
+
+from cli import control
+from cli.bootstrap import RunSpec, assemble
+from cli.clock import Clock, RandomIds, WallClock
+from cli.loop import Stopwatch
+from cli.run_options import REPO_ROOT
+from exchange.binance import BinanceExchange
+from exchange.binance_errors import VenueError
+from journal.errors import BadInput
+from journal.events import CandleClosed, Event, KillSwitchTripped
+
+log = logging.getLogger("donchian_bot")
+
+KILL_SWITCH_EXIT = 3
+"""Exit code after a kill-switch trip (the runbook: abort, stops in place, investigate)."""
+CLOCK_CHECK_EVERY = 20
+"""Measure exchange clock drift every N polls (and at start)."""
+
+
+class KillSwitchWatch:
+    """Observer: remembers a kill-switch trip so the shell can stop after the step."""
+
+    def __init__(self) -> None:
+        self.trip: KillSwitchTripped | None = None
+
+    def __call__(self, event: Event) -> None:
+        if isinstance(event, KillSwitchTripped) and self.trip is None:
+            self.trip = event
+
+
+def make_exchange(config) -> BinanceExchange:
+    base_url = config.binance_base_url or os.environ.get("BINANCE_BASE_URL") or None
+    if not config.binance_key or not config.binance_secret:
+        raise BadInput("binance_key/binance_secret (env BINANCE_KEY/BINANCE_SECRET): required for --exchange binance")
+    return BinanceExchange(base_url=base_url, key=config.binance_key, secret=config.binance_secret,
+                           testnet=config.testnet)
+
+
+def warmup_candles(exchange: BinanceExchange, symbols, timeframe: str, lookback: int, ts: int,
+                   skip: dict[str, int]) -> list[CandleClosed]:
+    """The last `lookback` closed bars of each symbol not already in the journal."""
+    out: list[CandleClosed] = []
+    for symbol in symbols:
+        if symbol in skip:
+            continue
+        for row in exchange.ohlcv_rows(symbol, timeframe, limit=lookback, ts=ts):
+            out.append(CandleClosed(ts=int(row[0]), symbol=symbol, timeframe=timeframe, open=row[1], high=row[2],
+                                    low=row[3], close=row[4], volume=row[5], warmup=True))
+    out.sort(key=lambda c: (c.ts, c.symbol))
+    return out
+
+
+def run(run_config, journal: Path | None, metrics_port: int | None, as_json: bool,
+        clock: Clock | None = None) -> None:
+    from cli.live_cmd import StopFlag, metrics_observers
+
+    config = run_config.config
+    params = run_config.params
+    symbols = tuple(config.universe)
+    mode = "testnet" if config.testnet else "live"
+    exchange = make_exchange(config)
+    clock = clock or WallClock()
+    journal_dir = journal if journal is not None else REPO_ROOT / "data" / mode / "journal"
+    settings = {**run_config.settings, "exchange": "binance", "endpoint": exchange.endpoint}
+    spec = RunSpec(mode=mode, journal_dir=journal_dir, params=params, symbols=symbols, timeframe=params.timeframe,
+                   settings=settings, config_digest=run_config.digest)
+    watch = KillSwitchWatch()
+    stop = StopFlag()
+    stop.install()
+    try:
+        runtime = assemble(spec, exchange, clock, RandomIds(), durable=True, session_ts=clock.now_ms(),
+                           observers=(watch, *metrics_observers(metrics_port, run_config)))
+    except VenueError as exc:
+        raise BadInput(f"{exchange.endpoint}: cannot start trading ({exc})") from None
+    stopwatch = Stopwatch()
+    loop = runtime.loop
+    loop.on_order_sent = stopwatch.order_sent
+    bar_ms = params.bar_ms
+    last = dict(runtime.resume_after)
+    polls = 0
+    try:
+        now = clock.now_ms()
+        loop.process(exchange.observe_clock(now))
+        warm = warmup_candles(exchange, symbols, params.timeframe, config.lookback, now, last)
+        loop.process(warm)
+        for candle in warm:
+            last[candle.symbol] = candle.ts
+        loop.flush(durable=True)
+        next_poll = clock.now_ms()
+        while not stop.is_set() and watch.trip is None:
+            now = clock.now_ms()
+            loop.process([msgspec.structs.replace(e, ts=now) for e in control.drain_requests(journal_dir)])
+            fresh = poll_closed(exchange, loop, symbols, params.timeframe, last, bar_ms, now)
+            for candle in fresh:
+                if watch.trip is not None:
+                    break
+                stopwatch.candle_available()
+                loop.process(exchange.observe_funding(candle.symbol, now))
+                loop.feed(candle)
+                last[candle.symbol] = candle.ts
+            if fresh:
+                loop.process(exchange.observe_equity(now))
+            polls += 1
+            if polls % CLOCK_CHECK_EVERY == 0:
+                loop.process(exchange.observe_clock(now))
+            loop.flush(durable=True)
+            next_poll += int(config.poll_sec * 1000)
+            if next_poll < clock.now_ms():  # fell behind: skip missed ticks, keep the grid
+                missed = (clock.now_ms() - next_poll) // int(config.poll_sec * 1000) + 1
+                next_poll += missed * int(config.poll_sec * 1000)
+            while not stop.is_set() and clock.now_ms() < next_poll:
+                clock.sleep_until(min(next_poll, clock.now_ms() + 200))
+    finally:
+        runtime.close()
+    finish(runtime, stopwatch, watch, journal_dir, as_json)
+
+
+def poll_closed(exchange: BinanceExchange, loop, symbols, timeframe: str, last: dict[str, int], bar_ms: int,
+                now: int) -> list[CandleClosed]:
+    """Newly closed bars of every symbol, in (ts, symbol) order; venue errors are recorded."""
+    fresh: list[CandleClosed] = []
+    for symbol in symbols:
+        since = last[symbol] + bar_ms if symbol in last else None
+        answers = exchange.poll_candles(symbol, timeframe, since=since, ts=now) if since else []
+        errors = [a for a in answers if not isinstance(a, CandleClosed)]
+        if errors:
+            loop.process(errors)
+        fresh.extend(a for a in answers if isinstance(a, CandleClosed) and a.ts > last.get(symbol, -1))
+    fresh.sort(key=lambda c: (c.ts, c.symbol))
+    return fresh
+
+
+def finish(runtime, stopwatch: Stopwatch, watch: KillSwitchWatch, journal_dir: Path, as_json: bool) -> None:
+    figures = {"run_id": runtime.session.run_id, "journal": str(journal_dir), "restarted": runtime.restarted,
+               **runtime.summary.as_dict()}
+    if watch.trip is not None:
+        trip = watch.trip
+        figures["kill_switch"] = {"reason": trip.reason, "error_seqs": list(trip.error_seqs),
+                                  "error_reasons": list(trip.error_reasons)}
+        log.critical("kill switch activated", extra={"event": "kill_switch_trigger", "reason": trip.reason,
+                                                     "errors": list(trip.error_reasons)})
+    print(json.dumps(figures) if as_json else
+          f"{runtime.session.mode} {figures['run_id']}: {figures['bars']} bars, {figures['trades']} trades, "
+          f"pnl {figures['pnl']:+.2f}; journal: {journal_dir}")
+    if watch.trip is not None:
+        raise SystemExit(KILL_SWITCH_EXIT)
