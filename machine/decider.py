@@ -18,7 +18,7 @@ from machine.decide_ops import (
     decide_resume,
 )
 from machine.decide_orders import decide_fill, decide_order_ended
-from machine.evolve import evolve
+from machine.evolve import EVOLVERS, evolve
 from machine.params import Params
 from machine.state import State, initial_state
 
@@ -48,9 +48,17 @@ def decide(state: State, event: ev.Event, params: Params) -> list[ev.Event]:
 
 
 def step(state: State, event: ev.Event, params: Params) -> tuple[State, list[ev.Event]]:
-    """Evolve the input, decide, and evolve each decision in order."""
-    state = evolve(state, event)
-    decisions = decide(state, event, params)
+    """Evolve the input, decide, and evolve each decision in order (evolve/decide inlined:
+    this is the per-bar hot path)."""
+    handler = EVOLVERS.get(type(event))
+    if handler is not None:
+        state = handler(state, event)
+    decider = _DECIDERS.get(type(event))
+    if decider is None:
+        return state, []
+    decisions = decider(state, event, params)
     for decision in decisions:
-        state = evolve(state, decision)
+        handler = EVOLVERS.get(type(decision))
+        if handler is not None:
+            state = handler(state, decision)
     return state, decisions

@@ -15,7 +15,7 @@ from machine.fills import apply_fill
 from machine.indicators import EMPTY_IND, ind_update
 from machine.ids import prefix_from_run_id
 from machine.risk import daily_loss_hit
-from machine.state import EMPTY_SYM, OrderRec, State, Sym, make_market, transition, unrealized, unrealized_at
+from machine.state import EMPTY_SYM, OrderRec, State, Sym, make_market, transition, unrealized
 
 DAY_MS = 86_400_000
 
@@ -34,10 +34,17 @@ def _candle(state: State, e: ev.CandleClosed) -> State:
         return state  # stale or repeated bar: decide reports it
     inds = state.ind.copy()
     inds[symbol] = ind_update(old, e.ts, e.high, e.low, e.close, p.donchian_len, p.atr_len)
-    if state.daily_loss_hit or state.anchor_equity <= 0 or p.daily_loss_limit <= 0:
-        return replace(state, ind=inds)
-    latch = daily_loss_hit(state.cash + unrealized_at(state.sym, inds), state.anchor_equity, p.daily_loss_limit)
-    return replace(state, ind=inds, daily_loss_hit=latch)
+    return replace(state, ind=inds)
+
+
+def _equity_marked(state: State, e: ev.EquityMarked) -> State:
+    """Daily-loss latch. Equity only moves with a mark (every bar with a position, every
+    exit), so checking the marks sees every drop below anchor * (1 - daily_loss_limit)."""
+    if state.daily_loss_hit or state.anchor_equity <= 0:
+        return state
+    if daily_loss_hit(e.equity, state.anchor_equity, state.params.daily_loss_limit):
+        return replace(state, daily_loss_hit=True)
+    return state
 
 
 def _session(state: State, e: ev.SessionStarted) -> State:
@@ -226,8 +233,9 @@ def _error_raised(state: State, e: ev.ErrorRaised) -> State:
     return state
 
 
-_EVOLVERS = {
+EVOLVERS = {
     ev.CandleClosed: _candle,
+    ev.EquityMarked: _equity_marked,
     ev.SessionStarted: _session,
     ev.MarketLoaded: _market,
     ev.EquityObserved: _equity_observed,
@@ -254,5 +262,5 @@ _EVOLVERS = {
 
 def evolve(state: State, event: ev.Event) -> State:
     """Fold one event into the state. Unknown-to-the-core events leave it unchanged."""
-    handler = _EVOLVERS.get(type(event))
+    handler = EVOLVERS.get(type(event))
     return state if handler is None else handler(state, event)
