@@ -68,10 +68,10 @@ def _write(folder, symbol: str, start_ms: int, bars: int) -> None:
 def test_windows_end_at_the_shortest_symbol_and_need_full_coverage(tmp_path):
     folder = tmp_path / "1h"
     folder.mkdir()
-    _write(folder, "AAA_USDT", 0, 24 * 10)  # 10 days
-    _write(folder, "BBB_USDT", 3_600_000, 24 * 10 - 2)  # starts an hour later, ends an hour earlier
+    _write(folder, "AAA_USDT", 0, 24 * 11)  # 11 days from hour 0
+    _write(folder, "BBB_USDT", 25 * 3_600_000, 238)  # from hour 25, ends before AAA
     w = split_windows(tmp_path, ("AAA/USDT", "BBB/USDT"), "1h", 7, 2)
-    end = (1 + 24 * 10 - 2) * 3_600_000  # BBB's last bar opens at hour 1 + 237; the data ends an hour later
+    end = (25 + 238) * 3_600_000  # BBB's last bar opens at hour 25 + 237; the data ends an hour later
     assert (w.train_start, w.oos_start, w.end) == (end - 9 * DAY_MS, end - 2 * DAY_MS, end)
     with pytest.raises(BadInput, match="BBB/USDT has 238 1h bars"):
         split_windows(tmp_path, ("AAA/USDT", "BBB/USDT"), "1h", 8, 2)
