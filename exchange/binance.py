@@ -130,6 +130,8 @@ class BinanceExchange:
         return submit_once(self.venue, self.fills, order)
 
     def cancel(self, request: OrderCancelRequested) -> list[Event]:
+        """Cancel by client id. An "unknown order" answer is checked against the venue: after a
+        lost answer the first attempt may have canceled it already (then: OrderCanceled)."""
         events: list[Event] = []
         conditional = self.fills.is_conditional(request.client_id)
         kinds = (conditional,) if conditional is not None else (False, True)
@@ -139,15 +141,28 @@ class BinanceExchange:
                                 lookup_params(request.client_id, kind), symbol=request.symbol,
                                 client_id=request.client_id)
             except VenueError as error:
-                if error.order_reason == "unknown_order" and kind is not kinds[-1]:
-                    events.pop()  # not a plain order: try the algo book
+                if error.order_reason != "unknown_order":
+                    return events
+                status = self._status_or_none(request.client_id, request.symbol, kind)
+                if status is None and kind is not kinds[-1]:
+                    events.pop()  # not in this book: try the algo book
                     continue
-                return events
+                if status is None or status.status != "canceled":
+                    return events  # never there, or it filled first (the fill arrives through advance)
+                events.pop()  # it was canceled by our earlier attempt: not an error
             self.fills.closed(request.client_id)
             events.append(OrderCanceled(ts=request.ts, client_id=request.client_id, symbol=request.symbol,
                                         reason=request.reason))
             return events
         return events
+
+    def _status_or_none(self, client_id: str, symbol: str, conditional: bool) -> OrderStatus | None:
+        try:
+            raw = self.venue.call([], 0, self.venue.client.fetch_order, None, to_unified(symbol),
+                                  lookup_params(client_id, conditional))
+        except VenueError:
+            return None
+        return order_status(raw)
 
     # ------------------------------------------------------------------ venue state (reconciliation)
 

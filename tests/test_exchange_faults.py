@@ -163,3 +163,18 @@ def test_restarted_adapter_does_not_report_old_fills_again(sim, adapter):
     fresh = make_adapter(sim.url)
     fresh.load_markets(["BTC/USDT"], ts=0)
     assert [e for e in fresh.advance(candle(bar + 3_600_000)) if isinstance(e, OrderFilled)] == []
+
+
+@pytest.mark.parametrize("kind", ["timeout_after_accept", "drop_response"])
+def test_lost_cancel_answer_is_checked_and_reported_as_canceled(sim, adapter, kind):
+    from journal.events import OrderCanceled, OrderCancelRequested
+
+    adapter.submit(entry(sim))
+    stop = entry(sim, client_id="run1-00000002", side="sell", order_kind="stop_market", stop_price=60_000.0,
+                 reduce_only=True, purpose="stop")
+    adapter.submit(stop)
+    sim.set_faults(FaultSpec(rates={kind: 1.0}, hold_ms=800))
+    events = adapter.cancel(OrderCancelRequested(ts=1, client_id="run1-00000002", symbol="BTC/USDT"))
+    assert reasons(events) == ["network"]
+    assert [(type(e), e.client_id) for e in events[1:]] == [(OrderCanceled, "run1-00000002")]
+    assert [o.status for o in sim.venue.algos.values()] == ["CANCELED"]

@@ -14,6 +14,8 @@ from exchange.sim.venue import Venue
 Handler = Callable[[Venue, dict, int], Any]
 PUBLIC, SIGNED = False, True
 ORDER_PLACEMENT = {("POST", "/fapi/v1/order"), ("POST", "/fapi/v1/algoOrder")}
+ORDER_ACTIONS = ORDER_PLACEMENT | {("DELETE", "/fapi/v1/order"), ("DELETE", "/fapi/v1/algoOrder")}
+"""Where the venue acts, then the answer can be lost (timeout_after_accept, drop_response)."""
 UNFAULTED = {"/fapi/v1/time", "/fapi/v1/ping"}
 """Always answer: the client needs them to resync its clock."""
 

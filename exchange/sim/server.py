@@ -14,7 +14,7 @@ from urllib.parse import parse_qsl, urlsplit
 from exchange.sim.clock import MarketClock, WallClock
 from exchange.sim.data import Series
 from exchange.sim.faults import ORDER_FAULTS, REQUEST_FAULTS, FaultInjector, FaultSpec
-from exchange.sim.routes import ORDER_PLACEMENT, ROUTES, UNFAULTED
+from exchange.sim.routes import ORDER_ACTIONS, ORDER_PLACEMENT, ROUTES, UNFAULTED
 from exchange.sim.signing import ApiError, Credentials
 from exchange.sim.venue import Venue
 
@@ -95,7 +95,8 @@ class SimServer:
         params = dict(parse_qsl(query + ("&" if query and body else "") + body, keep_blank_values=True))
         if signed:
             params = self.credentials.verify(api_key, query, body, self.wall.now_ms())
-        after = self.faults.roll(ORDER_FAULTS) if (method, path) in ORDER_PLACEMENT else None
+        kinds = ORDER_FAULTS if (method, path) in ORDER_PLACEMENT else ORDER_FAULTS[:2]
+        after = self.faults.roll(kinds) if (method, path) in ORDER_ACTIONS else None
         if after == "partial_fill":
             params["_partial"] = "1"
         with self.lock:
