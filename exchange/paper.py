@@ -43,9 +43,10 @@ class PaperExchange:
         self._overrides = markets
         self._markets: dict[str, MarketRules] = {}
         self._open: dict[str, dict[str, PaperOrder]] = {}  # symbol -> open orders (index, not state)
+        self._armed: dict[str, int] = {}  # symbol -> bar in which a conditional order was placed intrabar
         for order in sorted(self._state.orders.values(), key=lambda o: o.number):
             if order.status == "open":
-                self._open.setdefault(order.symbol, {})[order.client_id] = order
+                self._index(order)
 
     # ------------------------------------------------------------------ the port: market data and steps
 
@@ -76,11 +77,11 @@ class PaperExchange:
             return list(memo.events) if memo is not None and memo.ts == candle.ts else []
         seen_ts[symbol] = candle.ts
         events: list[Event] = []
-        if self._open.get(symbol):
-            orders = self._open_orders_of(symbol)
-            if not opening:
-                orders = [o for o in orders if o.armed_bar == candle.ts and o.order_kind in CONDITIONAL_KINDS]
-            events = self._run_orders(candle, orders)
+        if opening and self._open.get(symbol):
+            events = self._run_orders(candle, self._open_orders_of(symbol))
+        elif not opening and self._armed.get(symbol) == candle.ts:
+            armed = [o for o in self._open_orders_of(symbol) if o.armed_bar == candle.ts]
+            events = self._run_orders(candle, armed)
         if opening:
             state.bar_in_progress[symbol] = candle.ts
             state.last_price[symbol] = candle.open
@@ -109,7 +110,7 @@ class PaperExchange:
                                   code=code, message=message)]
         state.order_count += 1
         state.orders[order.client_id] = candidate
-        self._open.setdefault(order.symbol, {})[order.client_id] = candidate
+        self._index(candidate)
         self._persist()
         return [OrderAccepted(ts=order.ts, client_id=order.client_id, symbol=order.symbol,
                               exchange_id=candidate.exchange_id)]
@@ -153,6 +154,11 @@ class PaperExchange:
         if not orders:
             return []
         return sorted(orders.values(), key=lambda o: (EVALUATION_ORDER[o.order_kind], o.number))
+
+    def _index(self, order: PaperOrder) -> None:
+        self._open.setdefault(order.symbol, {})[order.client_id] = order
+        if order.armed_bar is not None and order.order_kind in CONDITIONAL_KINDS:
+            self._armed[order.symbol] = max(order.armed_bar, self._armed.get(order.symbol, order.armed_bar))
 
     def _end(self, order: PaperOrder, status: str) -> None:
         order.status = status
