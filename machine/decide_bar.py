@@ -131,10 +131,11 @@ def _manage_position(state: State, e: ev.CandleClosed, ind: Ind, sym: Sym, p: Pa
                        reduce_only=True)
             emit.cancel(e.ts, e.symbol, sym.stop_id, "replaced")
     if p.enable_pyramiding and pos.pyr_next < len(p.pyramid_levels):
-        _maybe_pyramid(state, e, sym, close, p, emit or Out(state, out))
+        _maybe_pyramid(state, e, sym, close, p, out, emit)
 
 
-def _maybe_pyramid(state: State, e: ev.CandleClosed, sym: Sym, close: float, p: Params, emit: Out) -> None:
+def _maybe_pyramid(state: State, e: ev.CandleClosed, sym: Sym, close: float, p: Params, out: list[ev.Event],
+                   emit: Out | None) -> None:
     pos = sym.pos
     assert pos is not None
     levels = p.pyramid_levels
@@ -151,6 +152,7 @@ def _maybe_pyramid(state: State, e: ev.CandleClosed, sym: Sym, close: float, p: 
     add = floor_to_step(min(frac * pos.initial_qty, room), market.step, market.step_dec)
     if add <= 0 or add < market.min_qty or add * close < market.min_notional:
         return
+    emit = emit or Out(state, out)
     emit.add(ev.PyramidAdded(ts=e.ts, symbol=e.symbol, side=pos.side, level=pos.pyr_next + 1, qty=add,
                              trigger_price=trigger))
     emit.order(e.ts, e.symbol, open_side(pos.side), "market", add, "pyramid")
