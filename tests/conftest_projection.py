@@ -1,6 +1,8 @@
 """Helpers for the projection, SQL and audit tests: synthetic journals written with JournalWriter."""
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 import subprocess
 import sys
@@ -28,6 +30,24 @@ def run_journal(*args: str, timeout: float = 120) -> subprocess.CompletedProcess
     env = {**os.environ, "COLUMNS": "200"}
     return subprocess.run([str(JOURNAL_BIN), *map(str, args)], capture_output=True, text=True, timeout=timeout,
                            env=env)
+
+
+def journal_in_process(*args: str) -> subprocess.CompletedProcess[str]:
+    """The same `journal` entry point called in this process (no interpreter start-up per call)."""
+    from cli.main import journal_main
+
+    out, err = io.StringIO(), io.StringIO()
+    argv, sys.argv = sys.argv, ["journal", *map(str, args)]
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                journal_main()
+                code = 0
+            except SystemExit as exc:
+                code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    finally:
+        sys.argv = argv
+    return subprocess.CompletedProcess(["journal", *args], code, out.getvalue(), err.getvalue())
 
 
 def candle(symbol: str, i: int, close: float) -> CandleClosed:
