@@ -54,7 +54,7 @@ def step(state: State, event: ev.Event, params: Params) -> tuple[State, list[ev.
     if handler is not None:
         state = handler(state, event)
     decider = _DECIDERS.get(type(event))
-    if decider is None:
+    if decider is None or (type(event) is ev.CandleClosed and event.warmup):
         return state, []
     decisions = decider(state, event, params)
     for decision in decisions:

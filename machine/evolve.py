@@ -15,15 +15,11 @@ from machine.fills import apply_fill
 from machine.indicators import EMPTY_IND, ind_update
 from machine.ids import prefix_from_run_id
 from machine.risk import daily_loss_hit
-from machine.state import EMPTY_SYM, OrderRec, State, Sym, make_market, transition, unrealized
+from machine.evolve_ops import OPS_EVOLVERS
+from machine.evolve_orders import ORDER_EVOLVERS
+from machine.state import EMPTY_SYM, State, make_market, unrealized, with_sym
 
 DAY_MS = 86_400_000
-
-
-def with_sym(state: State, symbol: str, sym: Sym) -> State:
-    syms = state.sym.copy()
-    syms[symbol] = sym
-    return replace(state, sym=syms)
 
 
 def _candle(state: State, e: ev.CandleClosed) -> State:
@@ -72,82 +68,6 @@ def _planned(state: State, e: ev.EntryPlanned) -> State:
     return with_sym(state, e.symbol, replace(sym, plan_side=e.side, plan_atr=e.atr))
 
 
-def _submitted(state: State, e: ev.OrderSubmitted) -> State:
-    orders = state.orders.copy()
-    orders[e.client_id] = OrderRec(e.symbol, e.purpose, e.side, e.qty)
-    sym = state.sym.get(e.symbol, EMPTY_SYM)
-    purpose = e.purpose
-    if purpose == "entry":
-        sym = transition(replace(sym, entry_id=e.client_id), "submit_entry")
-    elif purpose == "stop":
-        sym = replace(sym, stop_id=e.client_id)
-    elif purpose == "take_profit":
-        sym = replace(sym, tp_ids=sym.tp_ids + (e.client_id,))
-    elif purpose == "pyramid":
-        sym = replace(sym, pyr_id=e.client_id)
-    elif purpose in ("manual_close", "emergency", "exit"):
-        sym = replace(sym, exit_id=e.client_id)
-    syms = state.sym.copy()
-    syms[e.symbol] = sym
-    return replace(state, counter=state.counter + 1, orders=orders, sym=syms)
-
-
-def _forget_order(sym: Sym, client_id: str) -> Sym:
-    """Drop a finished order from the symbol's slots."""
-    if sym.entry_id == client_id:
-        sym = replace(sym, entry_id=None)
-    if sym.stop_id == client_id:
-        sym = replace(sym, stop_id=None)
-    if sym.pyr_id == client_id:
-        sym = replace(sym, pyr_id=None)
-    if sym.exit_id == client_id:
-        sym = replace(sym, exit_id=None)
-    if client_id in sym.tp_ids:
-        sym = replace(sym, tp_ids=tuple(t for t in sym.tp_ids if t != client_id))
-    return sym
-
-
-def _cancel_requested(state: State, e: ev.OrderCancelRequested) -> State:
-    rec = state.orders.get(e.client_id)
-    if rec is None:
-        return state
-    orders = state.orders.copy()
-    orders[e.client_id] = replace(rec, cancel_requested=True)
-    sym = _forget_order(state.sym.get(e.symbol, EMPTY_SYM), e.client_id)
-    syms = state.sym.copy()
-    syms[e.symbol] = sym
-    return replace(state, orders=orders, sym=syms)
-
-
-def _order_ended(state: State, client_id: str, symbol: str) -> State:
-    """A rejected or canceled order: drop it; an entry that never filled sends the symbol back to flat."""
-    rec = state.orders.get(client_id)
-    sym = state.sym.get(symbol, EMPTY_SYM)
-    orders = state.orders
-    if rec is not None:
-        orders = orders.copy()
-        del orders[client_id]
-    was_entry = sym.entry_id == client_id
-    was_exit = sym.exit_id == client_id
-    sym = _forget_order(sym, client_id)
-    if was_entry and sym.pos is None:
-        sym = transition(sym, "entry_failed")
-    elif was_exit and sym.pos is not None and sym.phase == "exiting":
-        trigger = "exit_failed_pyramided" if sym.pos.adds else f"exit_failed_{sym.pos.side}"
-        sym = transition(sym, trigger)
-    syms = state.sym.copy()
-    syms[symbol] = sym
-    return replace(state, orders=orders, sym=syms, last_ended_id=client_id, last_ended=rec)
-
-
-def _rejected(state: State, e: ev.OrderRejected) -> State:
-    return _order_ended(state, e.client_id, e.symbol)
-
-
-def _canceled(state: State, e: ev.OrderCanceled) -> State:
-    return _order_ended(state, e.client_id, e.symbol)
-
-
 def _stop_moved(state: State, e: ev.StopMoved) -> State:
     sym = state.sym.get(e.symbol, EMPTY_SYM)
     return with_sym(state, e.symbol, replace(sym, stop_price=e.stop_price, stop_reason=e.reason))
@@ -172,68 +92,9 @@ def _structural_reset(state: State, e: ev.StructuralReset) -> State:
     return with_sym(state, e.symbol, replace(sym, **unblock))
 
 
-def _manual_close(state: State, e: ev.ManualClose) -> State:
-    sym = state.sym.get(e.symbol, EMPTY_SYM)
-    return with_sym(state, e.symbol, transition(sym, "request_exit"))
-
-
-def _emergency(state: State, e: ev.EmergencyAction) -> State:
-    if e.action != "close" or e.symbol is None:
-        return state
-    return with_sym(state, e.symbol, transition(state.sym.get(e.symbol, EMPTY_SYM), "request_exit"))
-
-
-def resume_trigger(sym: Sym) -> str:
-    if sym.exit_id is not None and sym.pos is not None:
-        return "resume_exiting"
-    if sym.pos is None:
-        return "resume_entering" if sym.entry_id is not None else "resume_flat"
-    return "resume_pyramided" if sym.pos.adds else f"resume_{sym.pos.side}"
-
-
-def _halted(state: State, e: ev.Halted) -> State:
-    if e.symbol is None:
-        return replace(state, halted_all=True)
-    sym = state.sym.get(e.symbol, EMPTY_SYM)
-    sym = replace(sym, fault="")
-    if sym.phase != "halted":
-        sym = transition(sym, "halt")
-    return with_sym(state, e.symbol, sym)
-
-
-def _resumed(state: State, e: ev.Resumed) -> State:
-    if e.symbol is None:
-        syms = {s: transition(v, resume_trigger(v)) if v.phase == "halted" else v for s, v in state.sym.items()}
-        return replace(state, halted_all=False, protect_only=False, sym=syms)
-    sym = state.sym.get(e.symbol, EMPTY_SYM)
-    if sym.phase != "halted":
-        return state
-    return with_sym(state, e.symbol, transition(sym, resume_trigger(sym)))
-
-
-def _protect_only(state: State, e: ev.ProtectOnlyRequested) -> State:
-    return replace(state, protect_only=True)
-
-
-def _error_observed(state: State, e: ev.ErrorObserved) -> State:
-    p = state.params
-    if e.reason not in p.kill_switch_reasons:
-        return state
-    horizon = e.ts - p.kill_switch_window_sec * 1000
-    kept = [(t, r) for t, r in zip(state.error_ts, state.error_reasons) if t > horizon]
-    kept.append((e.ts, e.reason))
-    return replace(state, error_ts=tuple(t for t, _ in kept), error_reasons=tuple(r for _, r in kept))
-
-
-def _kill_switch(state: State, e: ev.KillSwitchTripped) -> State:
-    return replace(state, error_ts=(), error_reasons=())
-
-
-def _error_raised(state: State, e: ev.ErrorRaised) -> State:
-    return state
-
-
 EVOLVERS = {
+    **ORDER_EVOLVERS,
+    **OPS_EVOLVERS,
     ev.CandleClosed: _candle,
     ev.EquityMarked: _equity_marked,
     ev.SessionStarted: _session,
@@ -241,22 +102,11 @@ EVOLVERS = {
     ev.EquityObserved: _equity_observed,
     ev.DailyAnchorReset: _anchor,
     ev.EntryPlanned: _planned,
-    ev.OrderSubmitted: _submitted,
-    ev.OrderCancelRequested: _cancel_requested,
-    ev.OrderRejected: _rejected,
-    ev.OrderCanceled: _canceled,
     ev.OrderFilled: apply_fill,
     ev.StopMoved: _stop_moved,
     ev.PyramidAdded: _pyramid_added,
     ev.PositionClosed: _position_closed,
     ev.StructuralReset: _structural_reset,
-    ev.ManualClose: _manual_close,
-    ev.EmergencyAction: _emergency,
-    ev.Halted: _halted,
-    ev.Resumed: _resumed,
-    ev.ProtectOnlyRequested: _protect_only,
-    ev.ErrorObserved: _error_observed,
-    ev.KillSwitchTripped: _kill_switch,
 }
 
 

@@ -170,3 +170,9 @@ def transition(sym: Sym, trigger: str) -> Sym:
         return replace(sym, phase=fire(sym.phase, trigger))
     except IllegalTransition as exc:
         return replace(sym, fault=str(exc))
+
+
+def with_sym(state: State, symbol: str, sym: Sym) -> State:
+    syms = state.sym.copy()
+    syms[symbol] = sym
+    return replace(state, sym=syms)

@@ -130,3 +130,29 @@ def test_repeated_or_old_candle_is_reported_not_folded():
         state, _ = step(state, e, SCENARIO)
     again, decisions = step(state, bars[0], SCENARIO)
     assert [d.reason for d in decisions] == ["stale_candle"] and again.ind == state.ind
+
+
+def test_params_survive_the_session_settings_round_trip():
+    params = replace(SCENARIO, tp_levels=((1.0, 0.5),))
+    encoded = msgspec.json.encode({"params": msgspec.to_builtins(params)})
+    assert msgspec.convert(msgspec.json.decode(encoded)["params"], type(params)) == params
+
+
+def test_halted_position_keeps_its_stop_trailing_and_resumes_to_its_phase():
+    # level 1 (0.1 ATR) adds at bar 4, before the halt; level 2 (0.5 ATR) would add at bar 5 if not halted
+    params = replace(SCENARIO, atr_trail_k=1.0, enable_pyramiding=True, pyramid_levels=((0.1, 0.5), (0.5, 0.3)))
+    events = [*candles(BREAKOUT + [(102.6, 104.0, 102.0, 103.0)]), ev.HaltRequested(ts=bar_ts(5), symbol=SYMBOL),
+              *candles([(104.0, 107.0, 103.5, 106.5)], start=5), ev.ResumeRequested(ts=bar_ts(6), symbol=SYMBOL)]
+    state, journal = run(events, params)
+    after_halt = journal[journal.index(of(journal, ev.Halted)[0]):]
+    assert any(isinstance(e, ev.StopMoved) and e.reason == "trail" for e in after_halt)
+    assert [p.level for p in of(journal, ev.PyramidAdded)] == [1] and not of(after_halt, ev.PyramidAdded)
+    assert state.sym[SYMBOL].phase == "pyramided"  # the level-1 add filled while halted
+
+
+def test_equity_observed_rebases_the_ledger():
+    state = initial_state(SCENARIO)
+    state, _ = step(state, ev.EquityObserved(ts=bar_ts(0), equity=12_345.0), SCENARIO)
+    from machine.state import equity
+
+    assert equity(state) == 12_345.0

@@ -1,7 +1,6 @@
 """The per-symbol lifecycle table: legal edges only, and the README diagram is generated from it."""
 from __future__ import annotations
 
-import itertools
 import re
 import subprocess
 import sys

@@ -1,0 +1,76 @@
+"""Folding lifecycle and safety events: manual/emergency exits, halt/resume,
+protect-only, and the error window the kill switch counts."""
+from __future__ import annotations
+
+from msgspec.structs import replace
+
+from journal import events as ev
+from machine.state import EMPTY_SYM, State, Sym, transition, with_sym
+
+
+def _manual_close(state: State, e: ev.ManualClose) -> State:
+    sym = state.sym.get(e.symbol, EMPTY_SYM)
+    return with_sym(state, e.symbol, transition(sym, "request_exit"))
+
+
+def _emergency(state: State, e: ev.EmergencyAction) -> State:
+    if e.action != "close" or e.symbol is None:
+        return state
+    return with_sym(state, e.symbol, transition(state.sym.get(e.symbol, EMPTY_SYM), "request_exit"))
+
+
+def resume_trigger(sym: Sym) -> str:
+    if sym.exit_id is not None and sym.pos is not None:
+        return "resume_exiting"
+    if sym.pos is None:
+        return "resume_entering" if sym.entry_id is not None else "resume_flat"
+    return "resume_pyramided" if sym.pos.adds else f"resume_{sym.pos.side}"
+
+
+def _halted(state: State, e: ev.Halted) -> State:
+    if e.symbol is None:
+        return replace(state, halted_all=True)
+    sym = state.sym.get(e.symbol, EMPTY_SYM)
+    sym = replace(sym, fault="")
+    if sym.phase != "halted":
+        sym = transition(sym, "halt")
+    return with_sym(state, e.symbol, sym)
+
+
+def _resumed(state: State, e: ev.Resumed) -> State:
+    if e.symbol is None:
+        syms = {s: transition(v, resume_trigger(v)) if v.phase == "halted" else v for s, v in state.sym.items()}
+        return replace(state, halted_all=False, protect_only=False, sym=syms)
+    sym = state.sym.get(e.symbol, EMPTY_SYM)
+    if sym.phase != "halted":
+        return state
+    return with_sym(state, e.symbol, transition(sym, resume_trigger(sym)))
+
+
+def _protect_only(state: State, e: ev.ProtectOnlyRequested) -> State:
+    return replace(state, protect_only=True)
+
+
+def _error_observed(state: State, e: ev.ErrorObserved) -> State:
+    p = state.params
+    if e.reason not in p.kill_switch_reasons:
+        return state
+    horizon = e.ts - p.kill_switch_window_sec * 1000
+    kept = [(t, r) for t, r in zip(state.error_ts, state.error_reasons) if t > horizon]
+    kept.append((e.ts, e.reason))
+    return replace(state, error_ts=tuple(t for t, _ in kept), error_reasons=tuple(r for _, r in kept))
+
+
+def _kill_switch(state: State, e: ev.KillSwitchTripped) -> State:
+    return replace(state, error_ts=(), error_reasons=())
+
+
+OPS_EVOLVERS = {
+    ev.ManualClose: _manual_close,
+    ev.EmergencyAction: _emergency,
+    ev.Halted: _halted,
+    ev.Resumed: _resumed,
+    ev.ProtectOnlyRequested: _protect_only,
+    ev.ErrorObserved: _error_observed,
+    ev.KillSwitchTripped: _kill_switch,
+}

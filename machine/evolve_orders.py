@@ -1,0 +1,96 @@
+"""Folding our order flow: submitted intents, cancel requests, rejections and cancels.
+
+Each order occupies a slot of its symbol (entry, stop, take-profits, pyramid, exit) until
+it ends; an entry that ends unfilled sends the symbol back to flat, a failed exit back to
+its position phase. The latest ended order is kept for `decide` (`last_ended`).
+"""
+from __future__ import annotations
+
+from msgspec.structs import replace
+
+from journal import events as ev
+from machine.state import EMPTY_SYM, OrderRec, State, Sym, transition
+
+
+def _submitted(state: State, e: ev.OrderSubmitted) -> State:
+    orders = state.orders.copy()
+    orders[e.client_id] = OrderRec(e.symbol, e.purpose, e.side, e.qty)
+    sym = state.sym.get(e.symbol, EMPTY_SYM)
+    purpose = e.purpose
+    if purpose == "entry":
+        sym = transition(replace(sym, entry_id=e.client_id), "submit_entry")
+    elif purpose == "stop":
+        sym = replace(sym, stop_id=e.client_id)
+    elif purpose == "take_profit":
+        sym = replace(sym, tp_ids=sym.tp_ids + (e.client_id,))
+    elif purpose == "pyramid":
+        sym = replace(sym, pyr_id=e.client_id)
+    elif purpose in ("manual_close", "emergency", "exit"):
+        sym = replace(sym, exit_id=e.client_id)
+    syms = state.sym.copy()
+    syms[e.symbol] = sym
+    return replace(state, counter=state.counter + 1, orders=orders, sym=syms)
+
+
+def _forget_order(sym: Sym, client_id: str) -> Sym:
+    """Drop a finished order from the symbol's slots."""
+    if sym.entry_id == client_id:
+        sym = replace(sym, entry_id=None)
+    if sym.stop_id == client_id:
+        sym = replace(sym, stop_id=None)
+    if sym.pyr_id == client_id:
+        sym = replace(sym, pyr_id=None)
+    if sym.exit_id == client_id:
+        sym = replace(sym, exit_id=None)
+    if client_id in sym.tp_ids:
+        sym = replace(sym, tp_ids=tuple(t for t in sym.tp_ids if t != client_id))
+    return sym
+
+
+def _cancel_requested(state: State, e: ev.OrderCancelRequested) -> State:
+    rec = state.orders.get(e.client_id)
+    if rec is None:
+        return state
+    orders = state.orders.copy()
+    orders[e.client_id] = replace(rec, cancel_requested=True)
+    sym = _forget_order(state.sym.get(e.symbol, EMPTY_SYM), e.client_id)
+    syms = state.sym.copy()
+    syms[e.symbol] = sym
+    return replace(state, orders=orders, sym=syms)
+
+
+def _order_ended(state: State, client_id: str, symbol: str) -> State:
+    """A rejected or canceled order: drop it; an entry that never filled sends the symbol back to flat."""
+    rec = state.orders.get(client_id)
+    sym = state.sym.get(symbol, EMPTY_SYM)
+    orders = state.orders
+    if rec is not None:
+        orders = orders.copy()
+        del orders[client_id]
+    was_entry = sym.entry_id == client_id
+    was_exit = sym.exit_id == client_id
+    sym = _forget_order(sym, client_id)
+    if was_entry and sym.pos is None:
+        sym = transition(sym, "entry_failed")
+    elif was_exit and sym.pos is not None and sym.phase == "exiting":
+        trigger = "exit_failed_pyramided" if sym.pos.adds else f"exit_failed_{sym.pos.side}"
+        sym = transition(sym, trigger)
+    syms = state.sym.copy()
+    syms[symbol] = sym
+    return replace(state, orders=orders, sym=syms, last_ended_id=client_id, last_ended=rec)
+
+
+def _rejected(state: State, e: ev.OrderRejected) -> State:
+    return _order_ended(state, e.client_id, e.symbol)
+
+
+def _canceled(state: State, e: ev.OrderCanceled) -> State:
+    return _order_ended(state, e.client_id, e.symbol)
+
+
+ORDER_EVOLVERS = {
+    ev.OrderSubmitted: _submitted,
+    ev.OrderCancelRequested: _cancel_requested,
+    ev.OrderRejected: _rejected,
+    ev.OrderCanceled: _canceled,
+}
