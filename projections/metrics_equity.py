@@ -39,7 +39,7 @@ FROM peaks GROUP BY 1 ORDER BY 1
 """
 
 MDD_SQL = "WITH" + _PEAKS + """
-SELECT count(*) AS points, max(drawdown) AS mdd, arg_max(ts, drawdown) AS mdd_trough_ts,
+SELECT count(*) AS points, max(drawdown) AS mdd, first(ts ORDER BY drawdown DESC NULLS LAST, rn) AS mdd_trough_ts,
        arg_min(equity, rn) AS start_equity, arg_max(equity, rn) AS end_equity,
        count(*) FILTER (WHERE peak <= 0) AS nonpositive_peaks
 FROM peaks

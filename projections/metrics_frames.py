@@ -47,13 +47,14 @@ def trades_frame(trades: pd.DataFrame | None) -> pd.DataFrame:
 
 def equity_frame(equity: pd.DataFrame | None) -> pd.DataFrame:
     if equity is None:
-        return pd.DataFrame({"ts": pd.Series([], dtype="int64"), "equity": pd.Series([], dtype="float64")})
+        return pd.DataFrame({"ts": pd.Series([], dtype="int64"), "equity": pd.Series([], dtype="float64"),
+                             "seq": pd.Series([], dtype="int64")})
     missing = [c for c in EQUITY_COLUMNS if c not in equity.columns]
     if missing:
         raise BadInput(f"equity: missing column(s) {', '.join(missing)}")
     frame = pd.DataFrame({"ts": _as_ms(equity["ts"]).to_numpy(), "equity": equity["equity"].to_numpy()})
-    if "seq" in equity.columns:
-        frame["seq"] = equity["seq"].to_numpy()
+    # points sharing a ts keep their order: by `seq` when given, else by row order
+    frame["seq"] = equity["seq"].to_numpy() if "seq" in equity.columns else range(len(frame))
     return frame
 
 
@@ -64,7 +65,6 @@ def frames_connection(trades: pd.DataFrame | None, equity: pd.DataFrame | None =
     con.register("equity_input", equity_frame(equity))
     cast_trades = ", ".join(f"CAST({c} AS {t}) AS {c}" for c, t in TRADE_COLUMNS.items())
     con.execute(f"CREATE VIEW trades AS SELECT {cast_trades} FROM trades_input")
-    extra = ", CAST(seq AS BIGINT) AS seq" if equity is not None and "seq" in equity.columns else ""
-    con.execute(f"CREATE VIEW equity AS SELECT CAST(ts AS BIGINT) AS ts, CAST(equity AS DOUBLE) AS equity{extra} "
-                "FROM equity_input")
+    con.execute("CREATE VIEW equity AS SELECT CAST(ts AS BIGINT) AS ts, CAST(equity AS DOUBLE) AS equity, "
+                "CAST(seq AS BIGINT) AS seq FROM equity_input")
     return con

@@ -68,3 +68,10 @@ def test_thinned_drawdown_series_keeps_each_buckets_worst_drawdown():
     assert dd["equity"].tolist() == [103, 95, 105]          # each minute's last mark
     assert dd["drawdown"].tolist() == pytest.approx([0, 53 / 103, 1 / 104])
     assert dd["marks"].tolist() == [4, 4, 4]
+
+
+def test_equal_timestamps_without_seq_keep_row_order():
+    eq = pd.DataFrame({"ts": [5, 5, 5, 5], "equity": [100.0, 70.0, 90.0, 80.0]})
+    for _ in range(3):
+        m = report_metrics(None, eq)
+        assert (m["mdd"], m["end_equity"], m["start_equity"]) == (pytest.approx(0.3), 80.0, 100.0)
