@@ -17,12 +17,14 @@ from typing import TYPE_CHECKING, Any, Iterable
 import duckdb
 
 from journal.errors import BadInput
-from projections.store import CatchUp, RecordSource, catch_up, journal_signature
+from projections.schema import schema_fingerprint
+from projections.store import CatchUp, RecordSource, catch_up, journal_signature, read_meta
 
 if TYPE_CHECKING:  # pandas costs ~1 s of import time; `journal sql` never needs it
     import pandas as pd
 
 DB_FILE = "projections.duckdb"
+_DAMAGED = ("not a valid DuckDB database", "version number", "corrupt", "Corrupt", "checksum")
 
 
 class QueryError(BadInput):
@@ -46,9 +48,8 @@ def _open_file(path: Path) -> duckdb.DuckDBPyConnection | None:
     except OSError:
         return None
     except duckdb.Error as exc:
-        damaged = "not a valid DuckDB database" in str(exc) or not isinstance(exc, duckdb.IOException)
-        if not damaged:
-            return None  # locked by another process, or no permission
+        if not any(sign in str(exc) for sign in _DAMAGED):
+            return None  # locked by another process, opened differently in this one, no permission
     # Not a usable DuckDB file (damaged, or from an incompatible DuckDB): it is only a cache.
     try:
         for stale in (path, path.with_name(path.name + ".wal")):
@@ -56,6 +57,31 @@ def _open_file(path: Path) -> duckdb.DuckDBPyConnection | None:
         return duckdb.connect(str(path))
     except (duckdb.Error, OSError):
         return None
+
+
+def _open_current_read_only(path: Path, signature: str) -> duckdb.DuckDBPyConnection | None:
+    """The projection file read-only, if it is already caught up with this journal signature.
+
+    Several processes may hold a DuckDB file read-only at once (but not beside a writer)."""
+    try:
+        con = duckdb.connect(str(path), read_only=True)
+    except (duckdb.Error, OSError):
+        return None
+    meta = read_meta(con)
+    if meta.get("schema") == schema_fingerprint() and meta.get("signature") == signature:
+        return con
+    con.close()
+    return None
+
+
+def _reopen(path: Path) -> duckdb.DuckDBPyConnection | None:
+    """Read-only when possible; else read-write (this process already holds the file read-write)."""
+    for read_only in (True, False):
+        try:
+            return duckdb.connect(str(path), read_only=read_only)
+        except (duckdb.Error, OSError):
+            continue
+    return None
 
 
 def connect_with_stats(journal_dir: str | Path, read_only_query: bool = False,
@@ -74,11 +100,14 @@ def connect_with_stats(journal_dir: str | Path, read_only_query: bool = False,
         if not read_only_query:
             return con, result, False
         con.close()
-        try:
-            return duckdb.connect(str(path), read_only=True), result, False
-        except (duckdb.Error, OSError):
-            pass  # someone took the file between close and reopen: build in memory
-    con = duckdb.connect(":memory:")
+        reopened = _reopen(path)
+        if reopened is not None:
+            return reopened, result, False
+    else:
+        current = _open_current_read_only(path, signature)
+        if current is not None:
+            return current, CatchUp(applied=0, rebuilt=False, last_seq=int(read_meta(current)["last_seq"])), False
+    con = duckdb.connect(":memory:")  # the file is held by another process: build in memory
     return con, catch_up(con, journal_dir, source, signature), True
 
 

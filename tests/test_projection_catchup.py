@@ -203,3 +203,34 @@ def test_an_unchanged_journal_is_not_read_again(tmp_path):
     con, result, _ = connect_with_stats(journal, source=must_not_read)
     con.close()
     assert (result.applied, result.rebuilt, result.last_seq) == (0, False, len(trading_session()))
+
+
+def test_a_caught_up_projection_is_shared_read_only_with_another_reader(tmp_path):
+    journal = write_journal(tmp_path / "j", trading_session())
+    stats(journal)
+    reader = subprocess.Popen([sys.executable, "-c", textwrap.dedent(f"""
+        import duckdb, sys
+        con = duckdb.connect({str(journal / DB_FILE)!r}, read_only=True)
+        print("reading", flush=True)
+        sys.stdin.readline()
+    """)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert reader.stdout.readline().strip() == "reading"
+        result, in_memory, tables, _ = stats(journal)
+        assert (result.applied, in_memory, len(tables[2])) == (0, False, 1)
+    finally:
+        reader.communicate("\n", timeout=30)
+
+
+def test_nested_connections_in_one_process_share_the_file(tmp_path):
+    journal = write_journal(tmp_path / "j", trading_session())
+    outer, _, _ = connect_with_stats(journal)
+    try:
+        inner_ro, _, ro_memory = connect_with_stats(journal, read_only_query=True)
+        inner_ro.close()
+        inner_rw, _, rw_memory = connect_with_stats(journal)
+        inner_rw.close()
+    finally:
+        outer.close()
+    assert (ro_memory, rw_memory) == (False, False)
+    assert (journal / DB_FILE).exists() and stats(journal)[0].applied == 0
