@@ -48,3 +48,31 @@ def test_ctrl_c_keeps_the_finished_trials_and_exits_130(tmp_path, workers):
     assert [int(r["rank"]) for r in rows] == list(range(1, len(rows) + 1))
     assert len({r["trial"] for r in rows}) == len(rows)
     assert all(r["trades"] != "" for r in rows)
+
+
+def test_progress_bar_over_trials_only_on_a_terminal(tmp_path):
+    import os
+    import pty
+
+    grid, out = write_grid(tmp_path / "grid.json", {"donchian_len": [10, 20, 30]}), tmp_path / "trials.csv"
+    cmd = [sys.executable, "-c", "from cli.main import bot_main; bot_main()", "tune", "--data", str(FIXTURES),
+           *SMALL, "--grid", str(grid), "--out", str(out), "--min-trades", "3"]
+    leader, follower = pty.openpty()
+    proc = subprocess.Popen(cmd, cwd=ROOT, env={**subprocess_env(), "COLUMNS": "100"}, stdout=subprocess.PIPE,
+                            stderr=follower, text=True)
+    os.close(follower)
+    seen = b""
+    while True:
+        try:
+            chunk = os.read(leader, 4096)
+        except OSError:  # the child closed the terminal
+            break
+        if not chunk:
+            break
+        seen += chunk
+    os.close(leader)
+    stdout, _ = proc.communicate(timeout=120)
+    assert proc.returncode == 0
+    assert b"tune" in seen and b"3/3" in seen  # the bar counted every trial on the terminal
+    assert b"\x1b[" in seen  # a live display (cursor control) on the terminal ...
+    assert "\x1b[" not in stdout and "best: trial" in stdout  # ... never on the piped output
