@@ -131,3 +131,15 @@ def test_table_output_names_the_best_and_the_reproducing_backtest(tmp_path, clea
     assert rc == 0, err
     assert "best: trial" in out and "OOS 2026-02-11T18:00:00Z" in out
     assert "bot backtest --data" in out and "--start 2026-02-11T18:00:00Z" in out
+
+
+def test_a_gap_in_the_candles_is_bad_input_naming_the_file_and_row(tmp_path, clean_env):
+    folder = tmp_path / "data" / "1h"
+    folder.mkdir(parents=True)
+    for name in ("BTC_USDT.csv", "ETH_USDT.csv"):
+        lines = (FIXTURES / "1h" / name).read_text().splitlines(keepends=True)
+        if name == "ETH_USDT.csv":
+            del lines[500]  # data row 500 gone: a one-bar gap
+        (folder / name).write_text("".join(lines))
+    rc, out, err = run_bot("tune", "--data", tmp_path / "data", *SMALL, "--out", tmp_path / "t.csv")
+    assert rc == 2 and "ETH_USDT.csv: row 500: gap" in err and len(err.strip().splitlines()) == 1, err
