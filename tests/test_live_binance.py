@@ -48,6 +48,17 @@ def count(journal: Path, kind: type) -> int:
         return -1
 
 
+def caught_up(journal: Path, candles: int) -> bool:
+    """Both symbols' newest bar is recorded and the poll that fed them has finished (a poll that saw new
+    bars ends with the wallet observation): only then may the test move the market again."""
+    try:
+        events = list(read_events(journal))
+    except Exception:  # being created
+        return False
+    seen = sum(1 for e in events if isinstance(e, CandleClosed))
+    return seen >= candles and isinstance(events[-1], (EquityObserved, ClockObserved))
+
+
 def live_env(url: str, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("BINANCE_", "BOT_CONFIG"))}
     env.update(BINANCE_BASE_URL=url, BINANCE_KEY=KEY, BINANCE_SECRET=SECRET, POLL_SEC="0.05", LOOKBACK="60",
@@ -67,8 +78,7 @@ def live_run(tmp_path_factory):
         bars = 150
         for i in range(bars):
             sim.step(1)
-            # a poll that saw new bars ends with the wallet observation: only then is the bot idle again
-            wait_for(lambda: count(journal, EquityObserved) >= i + 1, what=f"bar {i}")
+            wait_for(lambda: caught_up(journal, 120 + 2 * (i + 1)), what=f"bar {i}")
         proc.send_signal(signal.SIGTERM)
         out, err = proc.communicate(timeout=60)
     finally:
