@@ -17,11 +17,12 @@ import msgspec
 
 from cli.clock import Clock, FixedIds, IdSource, RandomIds, SimClock, WallClock
 from cli.loop import Observer, RunLoop, rebuild_state
+from cli.reconcile import Intents, reconcile
 from cli.run_summary import RunSummary
 from exchange.paper import PaperExchange
 from exchange.paper_state import STATE_FILE
 from exchange.port import Exchange
-from journal.events import CandleClosed, ReconcileObserved, SessionStarted
+from journal.events import CandleClosed, SessionStarted
 from journal.reader import read_events
 from journal.writer import JournalWriter
 from machine.params import Params
@@ -104,9 +105,15 @@ def assemble(spec: RunSpec, exchange: Exchange, clock: Clock, ids: IdSource, *, 
         loop = RunLoop(exchange=exchange, journal=journal, params=spec.params, durable=durable,
                        observers=(summary.observe, *observers))
         resume_after: dict[str, int] = {}
+        intents = Intents()
         if restarted:
             journal.flush()
-            rebuilt = rebuild_state(read_events(spec.journal_dir), spec.params, observe=summary.observe)
+
+            def observe(event):
+                summary.observe(event)
+                intents.observe(event)
+
+            rebuilt = rebuild_state(read_events(spec.journal_dir), spec.params, observe=observe)
             loop.state, resume_after = rebuilt.state, rebuilt.last_candle
             loop.already_recorded = rebuilt.trailing_answers
         session = SessionStarted(
@@ -115,16 +122,9 @@ def assemble(spec: RunSpec, exchange: Exchange, clock: Clock, ids: IdSource, *, 
             timeframe=spec.timeframe, settings={"params": msgspec.to_builtins(spec.params), **spec.settings})
         loop.start(session)
         if restarted:
-            loop.process([observe_venue(exchange, spec.symbols, session.ts)])
+            reconcile(loop, exchange, spec.symbols, intents, session.ts)
     except BaseException:
         journal.close()
         raise
     return Runtime(spec=spec, exchange=exchange, clock=clock, journal=journal, loop=loop, summary=summary,
                    session=session, resume_after=resume_after, restarted=restarted)
-
-
-def observe_venue(exchange: Exchange, symbols: Sequence[str], ts: int) -> ReconcileObserved:
-    """What the venue shows at restart, as an input the core reconciles against."""
-    orders = [msgspec.to_builtins(o) for symbol in symbols for o in exchange.open_orders(symbol)]
-    return ReconcileObserved(ts=ts, positions=[msgspec.to_builtins(p) for p in exchange.positions()],
-                             open_orders=orders, equity=exchange.equity())

@@ -159,6 +159,10 @@ class ReconcileObserved(Event, tag="reconcile_observed"):
     positions: list[dict[str, Any]] = []
     open_orders: list[dict[str, Any]] = []
     equity: float | None = None
+    # what the shell found comparing the venue with the journal's open orders, and what it does about
+    # it next (each action's venue answer is recorded as an input right after this event)
+    differences: list[dict[str, Any]] = []
+    actions: list[dict[str, Any]] = []
 
 
 # --------------------------------------------------------------------------- operator requests (inputs)

@@ -1,0 +1,93 @@
+"""Restart reconciliation: compare the orders the journal says are live with the venue.
+
+A crash can fall between "intent durable" and "order sent", or between the venue acting
+and its answer being recorded. Client ids are deterministic, so each order is looked
+up, never guessed: an intent the venue never received is sent now (same client id); a
+cancel that never arrived is sent again; an order the venue ended while we were down
+is reported as ended; an open order of ours the journal does not know is canceled.
+Everything found, and each action, is recorded in one `reconcile_observed` input; the
+venue's answers to the actions follow it as inputs. Fills are not invented here: the
+venue re-reports the bar that was in flight when the loop re-feeds it.
+"""
+from __future__ import annotations
+
+from typing import Any, Iterable, Sequence
+
+import msgspec
+
+from cli.loop import RunLoop
+from exchange.port import Exchange
+from journal.events import Event, OrderCanceled, OrderCancelRequested, OrderSubmitted, ReconcileObserved
+
+ENDED = ("canceled", "expired", "rejected")
+
+
+class Intents:
+    """The latest order intent and cancel request per client id, collected while rebuilding."""
+
+    def __init__(self) -> None:
+        self.submitted: dict[str, OrderSubmitted] = {}
+        self.cancels: dict[str, OrderCancelRequested] = {}
+
+    def observe(self, event: Event) -> None:
+        kind = type(event)
+        if kind is OrderSubmitted:
+            self.submitted[event.client_id] = event
+        elif kind is OrderCancelRequested:
+            self.cancels[event.client_id] = event
+
+
+def reconcile(loop: RunLoop, exchange: Exchange, symbols: Sequence[str], intents: Intents, ts: int) -> None:
+    """Observe the venue, record what differs and what is done, then do it."""
+    live_orders: dict[str, Any] = dict(getattr(loop.state, "orders", {}) or {})
+    prefix = getattr(loop.state, "prefix", None)
+    differences: list[dict[str, Any]] = []
+    actions: list[dict[str, Any]] = []
+    followups: list[tuple[str, Event]] = []
+    for client_id in sorted(live_orders):
+        rec = live_orders[client_id]
+        venue = exchange.fetch_order(client_id, rec.symbol)
+        if venue is None:
+            if rec.cancel_requested:
+                differences.append(_diff(client_id, rec.symbol, "not at the venue (cancel was requested)"))
+                followups.append(("record", OrderCanceled(ts=ts, client_id=client_id, symbol=rec.symbol,
+                                                          reason="reconcile_missing")))
+            elif client_id in intents.submitted:
+                differences.append(_diff(client_id, rec.symbol, "intent durable but never reached the venue"))
+                followups.append(("send", intents.submitted[client_id]))
+        elif venue.status == "open" and rec.cancel_requested and client_id in intents.cancels:
+            differences.append(_diff(client_id, rec.symbol, "cancel requested but the order is still open"))
+            followups.append(("cancel", intents.cancels[client_id]))
+        elif venue.status in ENDED:
+            differences.append(_diff(client_id, rec.symbol, f"{venue.status} at the venue while we were down"))
+            followups.append(("record", OrderCanceled(ts=ts, client_id=client_id, symbol=rec.symbol,
+                                                      reason=f"reconcile_{venue.status}")))
+    for symbol in symbols:
+        for order in exchange.open_orders(symbol):
+            if order.client_id not in live_orders and prefix and order.client_id.startswith(prefix):
+                differences.append(_diff(order.client_id, symbol, "open at the venue, unknown to the journal"))
+                followups.append(("cancel", OrderCancelRequested(ts=ts, client_id=order.client_id, symbol=symbol,
+                                                                 reason="reconcile_orphan")))
+    for verb, event in followups:
+        actions.append({"action": verb, "client_id": event.client_id, "symbol": event.symbol})
+    loop.process([_observed(exchange, symbols, ts, differences, actions)])
+    for verb, event in followups:
+        loop.process(_act(exchange, verb, event))
+
+
+def _act(exchange: Exchange, verb: str, event: Event) -> Iterable[Event]:
+    if verb == "send":
+        return exchange.submit(event)  # type: ignore[arg-type]
+    if verb == "cancel":
+        return exchange.cancel(event)  # type: ignore[arg-type]
+    return [event]
+
+
+def _diff(client_id: str, symbol: str, found: str) -> dict[str, Any]:
+    return {"client_id": client_id, "symbol": symbol, "found": found}
+
+
+def _observed(exchange: Exchange, symbols: Sequence[str], ts: int, differences: list, actions: list) -> ReconcileObserved:
+    orders = [msgspec.to_builtins(o) for symbol in symbols for o in exchange.open_orders(symbol)]
+    return ReconcileObserved(ts=ts, positions=[msgspec.to_builtins(p) for p in exchange.positions()],
+                             open_orders=orders, equity=exchange.equity(), differences=differences, actions=actions)

@@ -1,0 +1,112 @@
+"""Crash-only restart, deterministically: the process 'dies' at the N-th order or cancel,
+either before the venue got it (intent durable, never sent) or after the venue acted but
+before its answer was recorded. The restarted bot must end with the fills of an
+uninterrupted run, send no client id twice, and record what it reconciled."""
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from cli.bootstrap import RunSpec, assemble, backtest_runtime
+from cli.clock import FixedIds, SimClock
+from cli.replay import replay_journal
+from exchange.ohlcv import load_candles
+from exchange.paper import PaperExchange
+from exchange.paper_state import STATE_FILE
+from journal.events import OrderFilled, OrderSubmitted, ReconcileObserved
+from journal.reader import read_events
+from machine.params import Params
+
+FIXTURES = Path(__file__).parent / "data" / "ohlcv"
+SYMBOLS = ("BTC/USDT", "ETH/USDT")
+CANDLES = load_candles(FIXTURES, SYMBOLS, "1h", bars=400)
+
+
+class Died(Exception):
+    """The process died here."""
+
+
+class MortalVenue(PaperExchange):
+    """A paper venue whose host process dies at the N-th submit or cancel."""
+
+    def __init__(self, *, die_on: str, nth: int, after_venue_acted: bool, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.die_on, self.nth, self.after = die_on, nth, after_venue_acted
+        self.calls = 0
+
+    def _maybe_die(self, verb: str, act):
+        if verb == self.die_on:
+            self.calls += 1
+            if self.calls == self.nth:
+                if self.after:
+                    act()
+                raise Died(f"{verb} #{self.nth}")
+        return act()
+
+    def submit(self, order):
+        return self._maybe_die("submit", lambda: PaperExchange.submit(self, order))
+
+    def cancel(self, request):
+        return self._maybe_die("cancel", lambda: PaperExchange.cancel(self, request))
+
+
+def spec(journal: Path) -> RunSpec:
+    return RunSpec(mode="paper", journal_dir=journal, params=Params(), symbols=SYMBOLS, timeframe="1h")
+
+
+def start(journal: Path, venue: PaperExchange, token: str):
+    return assemble(spec(journal), venue, SimClock(), FixedIds(token), durable=True, session_ts=CANDLES[0].ts)
+
+
+def run_to_end(runtime) -> None:
+    for candle in CANDLES:
+        if candle.ts > runtime.resume_after.get(candle.symbol, -1):
+            runtime.loop.feed(candle)
+    runtime.close()
+
+
+def die(runtime) -> None:
+    """Process death: the fd and the lock go, nothing unflushed reaches the disk."""
+    runtime.journal._close_fd()
+    runtime.journal._lock.release()
+
+
+def fills(events) -> list[tuple]:
+    return [(e.ts, e.symbol, e.side, e.qty, e.price, e.purpose) for e in events if isinstance(e, OrderFilled)]
+
+
+@pytest.fixture(scope="module")
+def uninterrupted(tmp_path_factory) -> list[tuple]:
+    journal = tmp_path_factory.mktemp("ref") / "j"
+    runtime = backtest_runtime(spec(journal), CANDLES)
+    run_to_end(runtime)
+    return fills(read_events(journal))
+
+
+@pytest.mark.parametrize("die_on, nth", [("submit", 1), ("submit", 2), ("submit", 7), ("submit", 12),
+                                         ("cancel", 1), ("cancel", 4)])
+@pytest.mark.parametrize("after_venue_acted", [False, True], ids=["before-venue", "after-venue"])
+def test_a_restart_after_dying_mid_order_ends_like_an_uninterrupted_run(tmp_path, uninterrupted, die_on, nth,
+                                                                       after_venue_acted):
+    journal = tmp_path / "j"
+    venue = MortalVenue(die_on=die_on, nth=nth, after_venue_acted=after_venue_acted, state_path=None)
+    venue.state_path = journal / STATE_FILE
+    runtime = start(journal, venue, "first")
+    with pytest.raises(Died):
+        run_to_end(runtime)
+    die(runtime)
+
+    restarted = start(journal, PaperExchange(state_path=journal / STATE_FILE), "second")
+    assert restarted.restarted
+    run_to_end(restarted)
+
+    events = list(read_events(journal))
+    assert fills(events) == uninterrupted and len(uninterrupted) > 10
+    submitted = Counter(e.client_id for e in events if isinstance(e, OrderSubmitted))
+    assert max(submitted.values()) == 1, "a client order id was decided twice"
+    [observed] = [e for e in events if isinstance(e, ReconcileObserved)]
+    if not after_venue_acted:  # the venue never saw it: the restart must have noticed and acted
+        assert observed.differences and observed.actions
+    assert replay_journal(journal).ok
