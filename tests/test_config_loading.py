@@ -22,6 +22,27 @@ def bot(args, cwd, env=None):
                           env=full_env, capture_output=True, text=True)
 
 
+def bot_inproc(args, monkeypatch, capsys, env=None):
+    """The real `bot` entry point in-process (exit code + output), with a clean config environment."""
+    from cli.main import bot_main
+
+    for key in [k for k in os.environ if k.upper() in {f.upper() for f in _config_keys()} or k == "BOT_CONFIG_JSON"]:
+        monkeypatch.delenv(key, raising=False)
+    for key, value in (env or {}).items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.setattr(sys, "argv", ["bot", *args])
+    with pytest.raises(SystemExit) as exc:
+        bot_main()
+    out = capsys.readouterr()
+    return exc.value.code, out.out, out.err
+
+
+def _config_keys():
+    from cli.config_schema import BotConfig
+
+    return BotConfig.__struct_fields__
+
+
 def write(tmp_path, data) -> Path:
     path = tmp_path / "config.json"
     path.write_text(json.dumps(data) if not isinstance(data, str) else data)
@@ -62,29 +83,36 @@ def test_bot_config_json_env_names_the_file(tmp_path):
     ("{ not json", "invalid JSON at line 1 column 3"),
     ([1, 2], "expected a JSON object of config keys"),
 ])
-def test_bad_config_exits_2_with_one_line_naming_the_key(tmp_path, data, expected):
+def test_bad_config_exits_2_with_one_line_naming_the_key(tmp_path, monkeypatch, capsys, data, expected):
     path = write(tmp_path, data)
     with pytest.raises(BadInput) as err:
         load_config(path, env={})
     assert expected in str(err.value) and str(path) in str(err.value)
-    out = bot(["config-check", "--config", str(path)], cwd=tmp_path)
-    assert out.returncode == 2 and expected in out.stderr
-    assert len(out.stderr.strip().splitlines()) == 1 and "Traceback" not in out.stderr
+    monkeypatch.chdir(tmp_path)
+    code, _, err_text = bot_inproc(["config-check", "--config", str(path)], monkeypatch, capsys)
+    assert code == 2 and expected in err_text
+    assert len(err_text.strip().splitlines()) == 1 and "Traceback" not in err_text
 
 
-def test_bad_environment_value_names_the_variable(tmp_path):
-    out = bot(["config-check"], cwd=tmp_path, env={"RISK_PCT": "abc"})
-    assert out.returncode == 2 and "env RISK_PCT" in out.stderr
-    out = bot(["config-check"], cwd=tmp_path, env={"TESTNET": "perhaps"})
-    assert out.returncode == 2 and "env TESTNET: expected a boolean" in out.stderr
+def test_bad_config_through_the_installed_console_script(tmp_path):
+    out = bot(["config-check", "--config", str(write(tmp_path, {"risk_pct": "lots"}))], cwd=tmp_path)
+    assert out.returncode == 2 and out.stderr.strip().endswith("key risk_pct: expected float, got str")
 
 
-def test_missing_config_file_exits_2(tmp_path):
-    out = bot(["config-check", "--config", str(tmp_path / "nope.json")], cwd=tmp_path)
-    assert out.returncode == 2 and "nope.json: config file not found" in out.stderr
+def test_bad_environment_value_names_the_variable(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    code, _, err = bot_inproc(["config-check"], monkeypatch, capsys, env={"RISK_PCT": "abc"})
+    assert code == 2 and "env RISK_PCT" in err
+    code, _, err = bot_inproc(["config-check"], monkeypatch, capsys, env={"TESTNET": "perhaps"})
+    assert code == 2 and "env TESTNET: expected a boolean" in err
 
 
-def test_secrets_never_appear_in_repr_settings_digest_or_output(tmp_path):
+def test_missing_config_file_exits_2(tmp_path, monkeypatch, capsys):
+    code, _, err = bot_inproc(["config-check", "--config", str(tmp_path / "nope.json")], monkeypatch, capsys)
+    assert code == 2 and "nope.json: config file not found" in err
+
+
+def test_secrets_never_appear_in_repr_settings_digest_or_output(tmp_path, monkeypatch, capsys):
     path = write(tmp_path, {"binance_key": "KEY-s3cr3t", "binance_secret": "SEC-s3cr3t"})
     env = {"SLACK_WEBHOOK_URL": "https://hooks.slack.com/services/T0/B0/XXs3cr3t"}
     config = load_config(path, env=env)
@@ -92,9 +120,10 @@ def test_secrets_never_appear_in_repr_settings_digest_or_output(tmp_path):
     for text in (repr(config), str(config), json.dumps(config.public_settings())):
         assert "s3cr3t" not in text
     assert config.digest() == load_config(env={}).digest()  # secrets do not change the digest
-    out = bot(["config-check", "--config", str(path), "--json"], cwd=tmp_path, env=env)
-    assert out.returncode == 0 and "s3cr3t" not in out.stdout
-    shown = json.loads(out.stdout)
+    monkeypatch.chdir(tmp_path)
+    code, stdout, _ = bot_inproc(["config-check", "--config", str(path), "--json"], monkeypatch, capsys, env=env)
+    assert code == 0 and "s3cr3t" not in stdout
+    shown = json.loads(stdout)
     assert shown["settings"]["risk_pct"] == 0.025 and "binance_key" not in shown["settings"]
 
 

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import re
-import subprocess
 import sys
 from pathlib import Path
 
@@ -55,10 +54,27 @@ def test_readme_state_diagram_matches_the_table():
     assert _readme_diagram() == mermaid()
 
 
-def test_state_diagram_command_prints_the_same_mermaid_and_check_passes():
-    out = subprocess.run([sys.executable, "-c", "from cli.main import bot_main; bot_main()", "state-diagram"],
-                         cwd=ROOT, capture_output=True, text=True)
-    assert out.returncode == 0 and out.stdout == mermaid()
-    check = subprocess.run([sys.executable, "-c", "from cli.main import bot_main; bot_main()", "state-diagram",
-                            "--check", "README.md"], cwd=ROOT, capture_output=True, text=True)
-    assert check.returncode == 0, check.stderr
+def _bot(args, monkeypatch, capsys):
+    from cli.main import bot_main
+
+    monkeypatch.setattr(sys, "argv", ["bot", *args])
+    with pytest.raises(SystemExit) as exc:
+        bot_main()
+    out = capsys.readouterr()
+    return exc.value.code, out.out, out.err
+
+
+def test_state_diagram_command_prints_the_same_mermaid_and_check_passes(monkeypatch, capsys):
+    assert _bot(["state-diagram"], monkeypatch, capsys) == (0, mermaid(), "")
+    code, out, err = _bot(["state-diagram", "--check", str(ROOT / "README.md")], monkeypatch, capsys)
+    assert code == 0, err
+
+
+def test_state_diagram_check_fails_on_a_stale_copy_and_write_fixes_it(tmp_path, monkeypatch, capsys):
+    stale = tmp_path / "README.md"
+    stale.write_text("# x\n<!-- state-diagram:begin -->\n```mermaid\nold\n```\n<!-- state-diagram:end -->\n")
+    code, _, err = _bot(["state-diagram", "--check", str(stale)], monkeypatch, capsys)
+    assert code == 1 and "differs" in err
+    assert _bot(["state-diagram", "--write", str(stale)], monkeypatch, capsys)[0] == 0
+    assert _bot(["state-diagram", "--check", str(stale)], monkeypatch, capsys)[0] == 0
+    assert stale.read_text().startswith("# x\n")
