@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any, Callable
 
 import ccxt
+import requests
 
 from exchange.binance_clock import resync
 from exchange.binance_errors import Fatal, Retryable, VenueError, translate
@@ -53,7 +54,7 @@ class GuardedClient:
             return fn(*args, **kwargs)
         except ccxt.BaseError as exc:
             raise self.translate(exc) from None
-        except Exception as exc:  # noqa: BLE001 - requests/urllib3 leaks are network failures too
+        except (OSError, requests.RequestException) as exc:  # transport failures ccxt did not wrap
             raise translate(exc, *self._secrets) from None
 
     def call(self, events: list[Event], ts: int, fn: Callable[..., Any], *args: Any,
