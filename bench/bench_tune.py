@@ -51,6 +51,16 @@ def make_batch(data: Path, days: int, trials: int) -> tuple[TrialBatch, int]:
     return TrialBatch(params=params, blob=encode_candles(candles), symbols=SYMBOLS, timeframe="1h"), len(candles)
 
 
+def cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
 def cpu_seconds() -> float:
     own, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
     return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
@@ -98,8 +108,8 @@ def main() -> None:
 
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
                       host="127.0.0.1") as cluster:
-        row, result = timed("dask LocalCluster, 2 workers", lambda done: run_dask(batch, cluster.scheduler_address,
-                                                                                   done), args.repeat)
+        address = cluster.scheduler_address
+        row, result = timed("dask LocalCluster, 2 workers", lambda done: run_dask(batch, address, done), args.repeat)
         row["note"] = "worker CPU not in cpu_s_local"
         rows.append(row)
         outcomes.append(result)
@@ -107,7 +117,7 @@ def main() -> None:
     for row in rows:
         row["speedup_vs_1"] = round(row["trials_per_s"] / base, 2) if base else None
     doc = {"bars_per_trial": bars, "days": args.days, "trials": len(batch.params), "cpus": os.cpu_count(),
-           "machine": f"{platform.processor() or platform.machine()}, Python {platform.python_version()}",
+           "machine": f"{cpu_model()}, Python {platform.python_version()}",
            "identical_results": all(o == outcomes[0] for o in outcomes), "runs": rows}
     if args.json:
         print(json.dumps(doc))
