@@ -21,10 +21,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from journal.events import (CandleClosed, EntryPlanned, EquityMarked, OrderAccepted, OrderCanceled,  # noqa: E402
-                            OrderCancelRequested, OrderFilled, OrderSubmitted, PositionClosed, SessionStarted,
-                            SignalDetected, SignalFiltered, StopMoved)
+from journal.events import (CandleClosed, EmergencyAction, EntryPlanned, EquityMarked,  # noqa: E402
+                            ErrorObserved, KillSwitchTripped, OrderAccepted, OrderCanceled, OrderCancelRequested,
+                            OrderFilled, OrderSubmitted, PositionClosed, SessionStarted, SignalDetected,
+                            SignalFiltered, StopMoved)
 from journal.writer import JournalWriter  # noqa: E402
+from projections.audit import kill_switch_audit  # noqa: E402
 from projections.db import connect_with_stats  # noqa: E402
 
 H = 3_600_000
@@ -140,6 +142,16 @@ def measure(journal: Path, events: int) -> dict:
     _, write_more_s = timed(lambda: _append(journal, 10_000))
     (con, inc, _), inc_s = timed(lambda: connect_with_stats(journal))
     con.close()
+    _append_trip(journal)
+
+    def audit():
+        c, _, _ = connect_with_stats(journal, read_only_query=True)
+        trips = kill_switch_audit(c)
+        c.close()
+        return trips
+
+    trips, audit_s = timed(audit)
+    assert len(trips) == 1 and trips[0]["time_to_flat_or_protected_ms"] == 0
     return {
         "events": n_events, "trades": n_trades, "in_memory_fallback": in_memory,
         "first_build_s": round(build_s, 3), "first_build_eps": round(first.applied / build_s),
@@ -147,6 +159,7 @@ def measure(journal: Path, events: int) -> dict:
         "connect_and_trades_query_s": round(connect_query_s, 4),
         "journal_sql_cli_s": round(cli_s, 3), "python_import_s": round(import_s, 3),
         "incremental_events": inc.applied, "incremental_catch_up_s": round(inc_s, 3),
+        "kill_switch_audit_s": round(audit_s, 3),
     }
 
 
@@ -155,6 +168,18 @@ def _append(journal: Path, n: int) -> None:
         base = 10_000_000
         writer.append([CandleClosed(ts=(base + i) * H, symbol="BTC/USDT", timeframe="1h", open=1.0, high=2.0,
                                     low=0.5, close=1.5, volume=1.0) for i in range(n)], durable=False)
+
+
+def _append_trip(journal: Path) -> None:
+    """An error burst, a trip and its emergency actions at the end of the journal."""
+    ts = 20_000_000 * H
+    with JournalWriter.open(journal, wall_clock=lambda: 1_700_000_000_000) as writer:
+        first = writer.last_seq + 1
+        writer.append([ErrorObserved(ts=ts + k, reason="network", message="timeout") for k in range(5)] + [
+            KillSwitchTripped(ts=ts + 5, reason="error_burst", error_seqs=tuple(range(first, first + 5)),
+                              window_sec=300, max_errors=5),
+            EmergencyAction(ts=ts + 60, policy="protect_only", action="block_entries", outcome="done"),
+        ], durable=True)
 
 
 def main() -> None:
