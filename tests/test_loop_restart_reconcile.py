@@ -73,6 +73,14 @@ def die(runtime) -> None:
     runtime.journal._lock.release()
 
 
+def assert_every_position_has_a_stop(venue: PaperExchange) -> int:
+    """After each bar, every open position has reduce-only stops covering it on the venue."""
+    for position in venue.positions():
+        stops = [o for o in venue.open_orders(position.symbol) if o.order_kind == "stop_market" and o.reduce_only]
+        assert sum(o.qty for o in stops) >= position.qty - 1e-9, f"{position.symbol} unprotected"
+    return len(venue.positions())
+
+
 def fills(events) -> list[tuple]:
     return [(e.ts, e.symbol, e.side, e.qty, e.price, e.purpose) for e in events if isinstance(e, OrderFilled)]
 
@@ -98,9 +106,16 @@ def test_a_restart_after_dying_mid_order_ends_like_an_uninterrupted_run(tmp_path
         run_to_end(runtime)
     die(runtime)
 
-    restarted = start(journal, PaperExchange(state_path=journal / STATE_FILE), "second")
+    venue = PaperExchange(state_path=journal / STATE_FILE)
+    restarted = start(journal, venue, "second")
     assert restarted.restarted
-    run_to_end(restarted)
+    protected_bars = 0
+    for candle in CANDLES:
+        if candle.ts > restarted.resume_after.get(candle.symbol, -1):
+            restarted.loop.feed(candle)
+            protected_bars += assert_every_position_has_a_stop(venue)
+    restarted.close()
+    assert protected_bars > 0
 
     events = list(read_events(journal))
     assert fills(events) == uninterrupted and len(uninterrupted) > 10

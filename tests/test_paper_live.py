@@ -17,6 +17,8 @@ import pandas as pd
 import pytest
 
 from cli.replay import replay_journal
+from exchange.paper import PaperExchange
+from exchange.paper_state import STATE_FILE
 from journal.events import OrderFilled, OrderSubmitted, ReconcileObserved, SessionStarted
 from journal.reader import read_events
 from journal.verify import verify_journal
@@ -118,6 +120,10 @@ def test_killed_at_random_moments_and_restarted_it_ends_like_an_uninterrupted_ru
     assert sum(isinstance(e, SessionStarted) for e in events) >= kills + 1
     assert sum(isinstance(e, ReconcileObserved) for e in events) >= kills
     assert replay_journal(journal).ok
+    venue = PaperExchange(state_path=journal / STATE_FILE)
+    for position in venue.positions():
+        stops = [o for o in venue.open_orders(position.symbol) if o.order_kind == "stop_market" and o.reduce_only]
+        assert stops, f"{position.symbol} open without a live stop"
 
 
 @pytest.mark.parametrize(
