@@ -29,6 +29,7 @@ from cli.paper_feed import paced, parse_speed
 from cli.run_options import REPO_ROOT, default_data_dir, load_run_config
 from exchange.ohlcv import load_candles, timeframe_ms
 from journal.errors import BadInput
+from journal.reader import read_records
 
 DEFAULT_SPEED = "200000"
 """A 1h bar every 18 ms: the 1,000-bar demo plays in about 20 seconds."""
@@ -79,7 +80,8 @@ def live(
                    timeframe=params.timeframe, settings=settings, config_digest=run_config.digest)
     stop = StopFlag()
     stop.install()
-    runtime = paper_runtime(spec, session_ts=candles[0].ts, observers=metrics_observers(metrics_port, run_config))
+    runtime = paper_runtime(spec, session_ts=candles[0].ts,
+                            observers=metrics_observers(metrics_port, run_config, journal_dir))
     stopwatch = Stopwatch()
     runtime.loop.on_order_sent = stopwatch.order_sent
     remaining = [c for c in candles if c.ts > runtime.resume_after.get(c.symbol, -1)]
@@ -111,7 +113,8 @@ def default_paper_journal() -> Path:
     return REPO_ROOT / "data" / "paper" / f"paper-{stamp}"
 
 
-def metrics_observers(port: int | None, run_config) -> tuple:
+def metrics_observers(port: int | None, run_config, journal_dir: Path) -> tuple:
+    """Prometheus /metrics fed by every recorded event (a restart first replays the journal)."""
     if port is None:
         return ()
     from prometheus_client import CollectorRegistry
@@ -121,6 +124,8 @@ def metrics_observers(port: int | None, run_config) -> tuple:
     registry = CollectorRegistry()
     projector = MetricsProjector(registry, account="paper", timeframe=run_config.params.timeframe,
                                  universe=run_config.config.universe)
+    if any(journal_dir.glob("*.seg")):
+        projector.apply_all(read_records(journal_dir))
     start_metrics_server(port, registry, addr="127.0.0.1")
     return (projector.apply,)
 
