@@ -103,3 +103,37 @@ def test_sigkill_mid_append_leaves_a_journal_that_opens_after_recovery(tmp_path:
     assert [r.event for r in records[:last_good]] == sample_events(last_good)
     assert [r.seq for r in records] == list(range(1, len(records) + 1))
     assert run_cli("verify", path)[0] == 0
+
+
+def test_verify_treats_a_partial_record_as_in_progress_only_while_a_writer_holds_the_lock(tmp_path: Path) -> None:
+    from journal.lock import WriterLock
+
+    path = tmp_path / "j"
+    make_journal(path, 20)
+    seg = sorted(path.glob("*.seg"))[-1]
+    with open(seg, "ab") as f:
+        f.write(b"\x40\x00\x00\x00\xbf\xff")  # the first 6 bytes of a frame header: a write in progress
+    lock = WriterLock.acquire(path)
+    try:
+        rc, out, _ = run_cli("verify", path)
+        assert rc == 0 and "20 records" in out and "a writer is appending" in out
+    finally:
+        lock.release()
+    rc, _, err = run_cli("verify", path)
+    assert rc == 1 and "torn tail at byte offset" in err and "(seq 21)" in err
+
+
+def test_follow_from_a_future_seq_waits_for_it(tmp_path: Path) -> None:
+    path = tmp_path / "j"
+    make_journal(path, 10)
+    polls = []
+
+    def stop() -> bool:
+        polls.append(1)
+        if len(polls) == 3:
+            with JournalWriter.open(path) as writer:
+                writer.append(sample_events(13)[10:], durable=True)
+        return len(polls) > 6
+
+    got = [r.seq for r in follow_records(path, from_seq=12, poll_interval=0.01, stop=stop)]
+    assert got == [12, 13]
