@@ -16,8 +16,9 @@ from typing import Any, Sequence
 import msgspec
 
 from cli.clock import Clock, FixedIds, IdSource, RandomIds, SimClock, WallClock
-from cli.loop import Observer, RunLoop, rebuild_state
+from cli.loop import Observer, RunLoop
 from cli.reconcile import Intents, reconcile
+from cli.restart import rebuild_state
 from cli.run_summary import RunSummary
 from exchange.paper import PaperExchange
 from exchange.paper_state import STATE_FILE

@@ -12,13 +12,10 @@ from __future__ import annotations
 
 import time
 from collections import deque
-from typing import Any, Callable, Iterable, NamedTuple, Protocol, Sequence
+from typing import Any, Callable, Iterable, Protocol, Sequence
 
 from exchange.port import Exchange
-from journal.events import (
-    CandleClosed, Event, OrderCanceled, OrderCancelRequested, OrderFilled, OrderSubmitted, SessionStarted, is_input,
-    kind_of,
-)
+from journal.events import CandleClosed, Event, OrderCancelRequested, OrderFilled, OrderSubmitted, SessionStarted, kind_of
 from machine.decider import initial_state, step
 from machine.params import Params
 
@@ -141,32 +138,6 @@ def answer_key(event: Event) -> tuple:
     if isinstance(event, OrderFilled):
         return ("fill", event.fill_id)
     return (kind_of(event), getattr(event, "client_id", None), getattr(event, "reason", None), event.ts)
-
-
-class Rebuilt(NamedTuple):
-    state: Any
-    last_candle: dict[str, int]  # symbol -> open time of its last recorded closed candle
-    trailing_answers: set[tuple]  # venue answers recorded after each symbol's last candle
-
-
-def rebuild_state(events: Iterable[Event], params: Params, observe: Observer | None = None) -> Rebuilt:
-    """Crash-only start-up: fold a journal's recorded inputs back into the core's state."""
-    state = initial_state(params)
-    last_candle: dict[str, int] = {}
-    trailing: dict[str, set[tuple]] = {}
-    for event in events:
-        if observe is not None:
-            observe(event)
-        if not is_input(event):
-            continue
-        state, _ = step(state, event, params)
-        if isinstance(event, CandleClosed):
-            last_candle[event.symbol] = event.ts
-            trailing[event.symbol] = set()
-        elif isinstance(event, (OrderFilled, OrderCanceled)):
-            trailing.setdefault(event.symbol, set()).add(answer_key(event))
-    answers = set().union(*trailing.values()) if trailing else set()
-    return Rebuilt(state, last_candle, answers)
 
 
 class Stopwatch:

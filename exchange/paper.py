@@ -10,14 +10,13 @@ Reduce-only orders never flip a position; they are canceled when it closes.
 """
 from __future__ import annotations
 
-import math
 from pathlib import Path
 from typing import Sequence
 
 from exchange import paper_state
+from exchange.paper_checks import refusal_of
 from exchange.paper_fills import (
-    CONDITIONAL_KINDS, EVALUATION_ORDER, apply_fill, conditional_fill_price, reducible_qty,
-    slipped, trigger_level, unrealized, would_trigger_now,
+    CONDITIONAL_KINDS, EVALUATION_ORDER, apply_fill, conditional_fill_price, reducible_qty, slipped, unrealized,
 )
 from exchange.paper_markets import MarketRules, rules_for
 from exchange.paper_state import DUST, BarAnswers, PaperOrder, PaperPosition, PaperState
@@ -103,7 +102,7 @@ class PaperExchange:
             side=order.side, order_kind=order.order_kind, qty=order.qty, purpose=order.purpose,
             number=state.order_count + 1, price=order.price, stop_price=order.stop_price,
             reduce_only=order.reduce_only, armed_bar=state.bar_in_progress.get(order.symbol))
-        refusal = self._refusal(candidate)
+        refusal = refusal_of(candidate, self._markets.get(order.symbol), state.last_price.get(order.symbol))
         if refusal is not None:
             reason, code, message = refusal
             return [OrderRejected(ts=order.ts, client_id=order.client_id, symbol=order.symbol, reason=reason,
@@ -163,25 +162,6 @@ class PaperExchange:
     def _end(self, order: PaperOrder, status: str) -> None:
         order.status = status
         self._open.get(order.symbol, {}).pop(order.client_id, None)
-
-    def _refusal(self, order: PaperOrder) -> tuple[str, int | None, str] | None:
-        rules = self._markets.get(order.symbol)
-        if rules is None:
-            return "unknown_symbol", -1121, f"{order.symbol} not loaded"
-        if order.order_kind not in EVALUATION_ORDER:
-            return "invalid_kind", -1116, order.order_kind
-        if not (math.isfinite(order.qty) and order.qty > 0):
-            return "invalid_qty", -4003, f"qty {order.qty}"
-        level = trigger_level(order)
-        if order.order_kind in CONDITIONAL_KINDS and not (level is not None and math.isfinite(level) and level > 0):
-            return "invalid_price", -4014, f"{order.order_kind} needs a positive price"
-        last = self._state.last_price.get(order.symbol)
-        if last is not None and would_trigger_now(order, last):
-            return "would_trigger", -2021, f"order would immediately trigger (last {last})"
-        reference = level if order.order_kind in CONDITIONAL_KINDS else last
-        if not order.reduce_only and reference is not None and order.qty * reference < rules.min_notional:
-            return "min_notional", -4164, f"notional {order.qty * reference:.2f} < {rules.min_notional}"
-        return None
 
     def _run_orders(self, candle: CandleClosed, orders: list[PaperOrder]) -> list[Event]:
         events: list[Event] = []
