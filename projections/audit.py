@@ -24,7 +24,7 @@ from projections.audit_fold import AuditFold, Trip
 
 AUDIT_KINDS = ("session_started", "order_submitted", "order_accepted", "order_rejected", "order_filled",
                "order_canceled", "stop_moved", "position_closed", "halted", "resumed", "error_observed",
-               "kill_switch_tripped", "emergency_action")
+               "kill_switch_tripped", "emergency_action", "reconcile_observed")
 
 
 def iso(ts: int | None) -> str | None:

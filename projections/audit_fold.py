@@ -3,62 +3,16 @@
 Pure: events in, snapshots out. `projections.audit` feeds it from the projection and
 shapes the report. Position quantity comes from fills (signed: buy +, sell -) and is
 reset by position_closed; the stop is the last stop_moved while the position is open.
+A restart's reconcile_observed (what the exchange showed) overrides positions and open orders.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 from journal.events import (EmergencyAction, ErrorObserved, Event, Halted, KillSwitchTripped, OrderAccepted,
-                            OrderCanceled, OrderFilled, OrderRejected, OrderSubmitted, PositionClosed, Resumed,
-                            SessionStarted, StopMoved)
-
-FLAT_EPS = 1e-9
-OPEN_STATUSES = ("submitted", "accepted", "partially_filled")
-SAFE_ACTIONS = ("ensure_stop", "fallback_stop", "close")
-
-
-@dataclass
-class SymbolState:
-    qty: float = 0.0  # signed: > 0 long, < 0 short
-    cost: float = 0.0  # signed qty * price of the open position, for the average entry
-    stop: float | None = None
-    halted: bool = False
-
-    def snapshot(self, symbol: str) -> dict[str, Any]:
-        flat = abs(self.qty) <= FLAT_EPS
-        return {"symbol": symbol, "side": "flat" if flat else ("long" if self.qty > 0 else "short"),
-                "qty": 0.0 if flat else abs(self.qty), "entry_price": None if flat else self.cost / self.qty,
-                "stop_price": None if flat else self.stop, "halted": self.halted}
-
-
-@dataclass
-class OrderState:
-    submitted: OrderSubmitted
-    seq: int
-    filled: float = 0.0
-    status: str = "submitted"
-    fill_ids: set[str] = field(default_factory=set)
-
-    def snapshot(self) -> dict[str, Any]:
-        o = self.submitted
-        return {"seq": self.seq, "client_id": o.client_id, "symbol": o.symbol, "side": o.side,
-                "kind": o.order_kind, "purpose": o.purpose, "qty": o.qty, "filled_qty": self.filled,
-                "price": o.price, "stop_price": o.stop_price, "reduce_only": o.reduce_only, "status": self.status}
-
-
-@dataclass
-class Trip:
-    seq: int
-    event: KillSwitchTripped
-    errors: list[dict[str, Any]]
-    symbols: list[dict[str, Any]]
-    open_orders: list[dict[str, Any]]
-    exposed: set[str]  # symbols with a position at the trip
-    actions: list[dict[str, Any]] = field(default_factory=list)
-    closes: list[dict[str, Any]] = field(default_factory=list)
-    safe_at: dict[str, int] = field(default_factory=dict)  # symbol -> ts it became flat or protected
-
+                            OrderCanceled, OrderFilled, OrderRejected, OrderSubmitted, PositionClosed,
+                            ReconcileObserved, Resumed, SessionStarted, StopMoved)
+from projections.audit_state import FLAT_EPS, OPEN_STATUSES, SAFE_ACTIONS, OrderState, SymbolState, Trip
 
 class AuditFold:
     """Apply events in seq order; `trips` collects a snapshot per trip and what followed it."""
@@ -105,7 +59,34 @@ class AuditFold:
                 self.trips.append(self._snapshot(seq, ev))
             case EmergencyAction():
                 self._after_trip_action(seq, ev)
+            case ReconcileObserved():
+                self._reconcile(seq, ev)
         self._mark_flat(ev.ts)
+
+    def _reconcile(self, seq: int, ev: ReconcileObserved) -> None:
+        """The exchange's view at restart replaces ours: positions, and which orders are open."""
+        held = {}
+        for p in ev.positions:
+            qty = float(p.get("qty") or 0.0)
+            held[p["symbol"]] = qty if p.get("side") == "long" else -qty, float(p.get("entry_price") or 0.0)
+        for symbol in set(self.symbols) | set(held):
+            state = self._sym(symbol)
+            qty, entry = held.get(symbol, (0.0, 0.0))
+            state.qty, state.cost = qty, qty * entry
+            if abs(qty) <= FLAT_EPS:
+                state.stop = None
+        listed = {o.get("client_id"): o for o in ev.open_orders}
+        for client_id, order in self.orders.items():
+            if order.status in OPEN_STATUSES and client_id not in listed:
+                order.status = "gone"  # not open at the exchange any more
+        for client_id, o in listed.items():
+            if client_id not in self.orders:
+                submitted = OrderSubmitted(ts=ev.ts, client_id=client_id, symbol=o["symbol"], side=o.get("side"),
+                                           order_kind=o.get("order_kind"), qty=float(o.get("qty") or 0.0),
+                                           purpose="reconcile", price=o.get("price"),
+                                           stop_price=o.get("stop_price"),
+                                           reduce_only=bool(o.get("reduce_only")))
+                self.orders[client_id] = OrderState(submitted, seq, float(o.get("filled_qty") or 0.0), "accepted")
 
     def _set_status(self, client_id: str, status: str, only_from: tuple[str, ...]) -> None:
         order = self.orders.get(client_id)
@@ -121,18 +102,7 @@ class AuditFold:
             order.filled += ev.qty
             full = order.filled >= order.submitted.qty * (1 - FLAT_EPS)
             order.status = "filled" if full else "partially_filled"
-        pos = self._sym(ev.symbol)
-        signed = ev.qty if ev.side == "buy" else -ev.qty
-        new_qty = pos.qty + signed
-        if pos.qty == 0 or (pos.qty > 0) == (signed > 0):
-            pos.cost += signed * ev.price  # open or add
-        elif abs(new_qty) > FLAT_EPS and (new_qty > 0) == (pos.qty > 0):
-            pos.cost *= new_qty / pos.qty  # partial reduce keeps the average entry
-        else:
-            pos.cost = new_qty * ev.price  # closed or flipped
-        pos.qty = new_qty
-        if abs(pos.qty) <= FLAT_EPS:
-            pos.qty, pos.cost, pos.stop = 0.0, 0.0, None
+        self._sym(ev.symbol).apply_fill(ev.qty if ev.side == "buy" else -ev.qty, ev.price)
 
     def _snapshot(self, seq: int, ev: KillSwitchTripped) -> Trip:
         if ev.error_seqs:

@@ -147,3 +147,25 @@ def test_audit_needs_a_kind_and_a_journal(tmp_path):
     assert no_kind.returncode == 2 and "--kill-switch" in no_kind.stderr
     missing = run_journal("audit", tmp_path / "missing", "--kill-switch")
     assert missing.returncode == 2 and "missing" in missing.stderr and "Traceback" not in missing.stderr
+
+
+def test_a_restart_reconcile_replaces_positions_and_open_orders(tmp_path):
+    from journal.events import ReconcileObserved
+
+    before_restart = burst_then_flatten()[:13]  # BTC long 3 with stop order b-s; ETH short 1.25, e-p open
+    events = before_restart + [
+        ReconcileObserved(ts=T0 + 50_000, positions=[{"symbol": BTC, "side": "long", "qty": 1.0,
+                                                      "entry_price": 101.0}],
+                          open_orders=[{"client_id": "b-s2", "symbol": BTC, "side": "sell",
+                                        "order_kind": "stop_market", "qty": 1.0, "filled_qty": 0.0,
+                                        "status": "open", "stop_price": 96.0, "reduce_only": True}]),
+        KillSwitchTripped(ts=T0 + 60_000, reason="operator"),
+    ]
+    journal = write_journal(tmp_path / "j", events)
+    trip = json.loads(run_journal("audit", journal, "--kill-switch", "--json").stdout)["kill_switch"][0]
+    symbols = {s["symbol"]: s for s in trip["symbols"]}
+    assert (symbols[BTC]["side"], symbols[BTC]["qty"], symbols[BTC]["entry_price"]) == ("long", 1.0, 101.0)
+    assert symbols[BTC]["stop_price"] == 95.0  # the last stop we set; the exchange order now says 96
+    assert symbols[ETH]["side"] == "flat"
+    assert [(o["client_id"], o["purpose"], o["stop_price"]) for o in trip["open_orders"]] == [
+        ("b-s2", "reconcile", 96.0)]
