@@ -1,0 +1,91 @@
+"""`bot close SYMBOL --journal DIR`: with a running bot (control channel) and without one (takes the lock)."""
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from conftest_lead import FIXTURES, backtest, run_main
+from journal.events import ManualClose, OrderSubmitted, PositionClosed
+from journal.reader import read_events
+
+BOT = str(Path(sys.executable).with_name("bot"))
+HOUR = 3_600_000
+
+
+@pytest.fixture(scope="module")
+def open_at_end(tmp_path_factory) -> tuple[Path, int, Path]:
+    """A data dir whose last bar leaves a long-lived BTC position open, and the full data's next bar."""
+    base = tmp_path_factory.mktemp("close")
+    journal = backtest(base / "bt", bars=None)
+    trade = next(e for e in read_events(journal) if isinstance(e, PositionClosed) and e.symbol == "BTC/USDT"
+                 and e.ts - e.entry_ts >= 6 * HOUR)
+    cut = trade.entry_ts + 2 * HOUR
+    data = base / "data" / "1h"
+    data.mkdir(parents=True)
+    for name in ("BTC_USDT", "ETH_USDT"):
+        frame = pd.read_csv(FIXTURES / "1h" / f"{name}.csv")
+        frame[frame.timestamp <= cut].to_csv(data / f"{name}.csv", index=False)
+    return base / "data", cut, journal
+
+
+def paper_live(journal: Path, data: Path, *extra: str) -> subprocess.CompletedProcess:
+    return subprocess.run([BOT, "live", "--exchange", "paper", "--speed", "max", "--data", str(data),
+                           "--journal", str(journal), "--json", *extra], capture_output=True, text=True, timeout=300)
+
+
+def test_close_without_a_running_bot_takes_the_lock_and_decides_the_close(open_at_end, tmp_path):
+    data, cut, _ = open_at_end
+    journal = tmp_path / "paper"
+    done = paper_live(journal, data)
+    assert done.returncode == 0, done.stderr
+    rc, out, err = run_main("bot", "close", "BTC/USDT", "--journal", str(journal), "--reason", "test")
+    assert rc == 0, err
+    events = list(read_events(journal))
+    close = [e for e in events if isinstance(e, ManualClose)]
+    assert close and close[-1].symbol == "BTC/USDT"
+    orders = [e for e in events if isinstance(e, OrderSubmitted) and e.purpose == "manual_close"]
+    assert orders and orders[-1].reduce_only
+    # the paper venue fills market orders at the next bar's open: the next run completes the trade
+    restarted = paper_live(journal, FIXTURES)
+    assert restarted.returncode == 0, restarted.stderr
+    closed = [e for e in read_events(journal) if isinstance(e, PositionClosed) and e.reason == "manual_close"]
+    assert closed and closed[0].symbol == "BTC/USDT" and closed[0].ts == cut + HOUR
+    assert run_main("journal", "replay", str(journal))[0] == 0
+
+
+def test_close_with_a_running_bot_goes_through_the_control_channel(open_at_end, tmp_path):
+    data, cut, _ = open_at_end
+    journal = tmp_path / "running"
+    bot = subprocess.Popen([BOT, "live", "--exchange", "paper", "--speed", "36000", "--data", str(FIXTURES),
+                            "--journal", str(journal)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:  # wait until the bot holds a BTC position
+            time.sleep(0.3)
+            try:
+                events = list(read_events(journal))
+            except Exception:
+                continue
+            filled = [e for e in events if type(e).__name__ == "OrderFilled" and e.symbol == "BTC/USDT"]
+            if filled and filled[-1].purpose == "entry":
+                break
+        rc, out, err = run_main("bot", "close", "BTC/USDT", "--journal", str(journal), "--wait", "60")
+        assert rc == 0, err
+        assert "running bot" in out
+    finally:
+        bot.terminate()
+        bot.wait(timeout=60)
+    events = list(read_events(journal))
+    assert any(isinstance(e, ManualClose) and e.symbol == "BTC/USDT" for e in events)
+    assert any(isinstance(e, PositionClosed) and e.reason == "manual_close" for e in events)
+
+
+def test_close_of_an_unknown_symbol_is_bad_input(open_at_end):
+    _, _, journal = open_at_end
+    rc, out, err = run_main("bot", "close", "DOGE/USDT", "--journal", str(journal))
+    assert rc == 2 and "DOGE/USDT" in err
