@@ -20,7 +20,8 @@ from journal.writer import JournalWriter
 JSON_SCALARS = st.none() | st.booleans() | st.integers(-(2**63), 2**63 - 1) | st.floats(allow_nan=False) | st.text()
 JSON_VALUES = st.recursive(
     JSON_SCALARS,
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
+    lambda inner: st.lists(inner, max_size=3)
+    | st.dictionaries(st.text(max_size=8).filter(lambda k: not SECRET_KEY.search(k)), inner, max_size=3),
     max_leaves=8,
 )
 
