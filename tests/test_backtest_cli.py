@@ -97,3 +97,22 @@ def test_a_backtest_never_appends_to_an_existing_journal(tmp_path):
     assert backtest(tmp_path / "j").returncode == 0
     again = backtest(tmp_path / "j")
     assert again.returncode == 2 and "already has records" in again.stderr
+
+
+def test_config_rules_are_used_recorded_and_replayed(tmp_path):
+    config = tmp_path / "config.json"
+    config.write_text('{"donchian_len": 30, "risk_pct": 0.01}')
+    default, tuned = backtest(tmp_path / "a"), backtest(tmp_path / "b", "--config", str(config))
+    assert default.returncode == 0 and tuned.returncode == 0, tuned.stderr
+    [session] = [e for e in read_events(tmp_path / "b") if type(e).__name__ == "SessionStarted"]
+    assert session.settings["params"]["donchian_len"] == 30 and session.settings["params"]["risk_pct"] == 0.01
+    assert "binance_key" not in session.settings and "binance_secret" not in session.settings
+    assert journal_stats(tmp_path / "a")["content_digest"] != journal_stats(tmp_path / "b")["content_digest"]
+    assert replay_journal(tmp_path / "b").ok
+
+
+def test_a_bad_config_value_exits_2_naming_the_key(tmp_path):
+    config = tmp_path / "config.json"
+    config.write_text('{"donchian_len": "twenty"}')
+    done = backtest(tmp_path / "j", "--config", str(config))
+    assert done.returncode == 2 and "donchian_len" in done.stderr and "config.json" in done.stderr
