@@ -135,7 +135,8 @@ def bench(
     if as_json:
         print(json.dumps(result))
         return
-    table = Table(title=f"journal bench: {result['events']:,} events, {result['cpu']} ({result['cores']} cores)")
+    table = Table(title=f"journal bench: {result['events']:,} events, {result['cpu']} ({result['cores']} cores, "
+                        f"load average {result['load_average']})")
     for col in ("measure", "events/s", "note"):
         table.add_column(col, justify="right" if col == "events/s" else "left")
     table.add_row("append, durable", f"{result['append_durable_eps']:,}",
@@ -144,8 +145,10 @@ def bench(
     table.add_row("raw write+fdatasync", f"{result['raw_fsync_eps']:,}",
                   f"{result['bytes_per_event']} B per write, interleaved with the durable run; "
                   f"durable/raw = {result['durable_vs_raw']}")
-    table.add_row("append, batched", f"{result['append_batched_eps']:,}", "fsync at close")
-    table.add_row("read + full verify", f"{result['read_verify_eps']:,}", "CRC32C, seq, BLAKE2b chain, typed decode")
+    table.add_row("append, batched", f"{result['append_batched_eps']:,}",
+                  f"fsync at close; {result['append_batched_cpu_eps']:,}/s of CPU time")
+    table.add_row("read + full verify", f"{result['read_verify_eps']:,}",
+                  f"CRC32C, seq, BLAKE2b chain, typed decode; {result['read_verify_cpu_eps']:,}/s of CPU time")
     Console().print(table)
     if out is not None:
         print(f"durable journal left in {out}")

@@ -66,18 +66,19 @@ def _durable_beside_raw(directory: Path, raw_path: Path, batches: list, record_b
     return events, done, durable_s, raw_writes, raw_s
 
 
-def _append_batched(directory: Path, batches: list) -> float:
-    start = time.perf_counter()
+def _append_batched(directory: Path, batches: list) -> tuple[float, float]:
+    """(wall seconds, CPU seconds): CPU time shows the cost when other processes share the cores."""
+    start, cpu = time.perf_counter(), time.process_time()
     with JournalWriter.open(directory) as writer:
         for batch in batches:
             writer.append(batch, durable=False)
-    return time.perf_counter() - start
+    return time.perf_counter() - start, time.process_time() - cpu
 
 
-def _read_verify(directory: Path) -> tuple[int, float]:
-    start = time.perf_counter()
+def _read_verify(directory: Path) -> tuple[int, float, float]:
+    start, cpu = time.perf_counter(), time.process_time()
     count = sum(1 for _ in read_records(directory, verify=True))
-    return count, time.perf_counter() - start
+    return count, time.perf_counter() - start, time.process_time() - cpu
 
 
 def run_bench(events: int, out: str | os.PathLike[str] | None = None, budget_s: float = DEFAULT_BUDGET_S) -> dict:
@@ -86,8 +87,9 @@ def run_bench(events: int, out: str | os.PathLike[str] | None = None, budget_s: 
     n = sum(len(b) for b in batches)
     work = Path(tempfile.mkdtemp(prefix="journal-bench-", dir=_work_parent(out)))
     try:
-        batched_s = _append_batched(work / "batched", batches)
-        read_n, read_s = _read_verify(work / "batched")
+        load_before = os.getloadavg()[0]
+        batched_s, batched_cpu = _append_batched(work / "batched", batches)
+        read_n, read_s, read_cpu = _read_verify(work / "batched")
         journal_bytes = sum(p.stat().st_size for p in (work / "batched").glob("*.seg"))
         record_bytes = max(1, journal_bytes // n)
         durable_dir = Path(out) if out is not None else work / "durable"
@@ -108,6 +110,9 @@ def run_bench(events: int, out: str | os.PathLike[str] | None = None, budget_s: 
         "append_durable_batches_per_s": round(d_batches / durable_s),
         "append_batched_eps": round(n / batched_s),
         "read_verify_eps": round(read_n / read_s),
+        "append_batched_cpu_eps": round(n / batched_cpu),
+        "read_verify_cpu_eps": round(read_n / read_cpu),
+        "load_average": round(load_before, 2),
         "raw_fsync_eps": round(raw_eps),
         "durable_vs_raw": round(durable_eps / raw_eps, 3),
         "cpu": cpu_model(),
