@@ -121,7 +121,9 @@ def timed(fn):
 
 
 def measure(journal: Path, events: int) -> dict:
+    cpu_start = time.process_time()
     (con, first, in_memory), build_s = timed(lambda: connect_with_stats(journal))
+    build_cpu_s = time.process_time() - cpu_start
     n_events = con.execute("SELECT count(*) FROM events").fetchone()[0]
     n_trades = con.execute("SELECT count(*) FROM trades").fetchone()[0]
     _, warm_query_s = timed(lambda: con.execute(TRADES_SQL).fetchall())
@@ -133,7 +135,9 @@ def measure(journal: Path, events: int) -> dict:
         c.close()
         return rows
 
+    cpu_start = time.process_time()
     _, connect_query_s = timed(reconnect_and_query)
+    connect_query_cpu_s = time.process_time() - cpu_start
     cli = [str(Path(sys.executable).with_name("journal")), "sql", str(journal), TRADES_SQL, "--format", "csv"]
     cli_run, cli_s = timed(lambda: subprocess.run(cli, capture_output=True, text=True))
     if cli_run.returncode != 0:
@@ -154,9 +158,11 @@ def measure(journal: Path, events: int) -> dict:
     assert len(trips) == 1 and trips[0]["time_to_flat_or_protected_ms"] == 0
     return {
         "events": n_events, "trades": n_trades, "in_memory_fallback": in_memory,
-        "first_build_s": round(build_s, 3), "first_build_eps": round(first.applied / build_s),
+        "first_build_s": round(build_s, 3), "first_build_cpu_s": round(build_cpu_s, 3),
+        "first_build_eps": round(first.applied / build_s),
         "trades_query_s": round(warm_query_s, 4),
         "connect_and_trades_query_s": round(connect_query_s, 4),
+        "connect_and_trades_query_cpu_s": round(connect_query_cpu_s, 4),
         "journal_sql_cli_s": round(cli_s, 3), "python_import_s": round(import_s, 3),
         "incremental_events": inc.applied, "incremental_catch_up_s": round(inc_s, 3),
         "kill_switch_audit_s": round(audit_s, 3),
