@@ -1,1 +1,8 @@
-"""journal package."""
+"""The durable event journal: the only source of truth.
+
+events.py    the event vocabulary (one msgspec tagged union)
+record.py    the envelope stored per event (seq, ts, recorded_at, v, prev, event)
+framing.py   the bytes: segment header, frame, hash chain      codec.py / upcast.py  payloads, old schemas
+writer.py    the single writer (lock.py, recovery.py)          reader.py / scan.py   verifying reads, follow
+verify.py, stats.py, tail.py, export.py, bench.py: what the `journal` commands run
+"""
