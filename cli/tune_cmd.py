@@ -60,6 +60,8 @@ def tune(
         dask_address=dask, min_trades=min_trades, config_path=config)
     if workers < 1:
         raise BadInput(f"--workers {workers}: must be at least 1")
+    if dask and workers != 1:
+        raise BadInput("--workers and --dask exclude each other: with --dask the cluster's workers run the trials")
     result = prepare(options)
     w = result.windows.as_dict()
     csv_path = out if out is not None else (

@@ -111,6 +111,7 @@ def test_bad_grid_is_bad_input_in_one_line(tmp_path, clean_env, grid_text, needl
     (("--days", "30", "--oos-days", "8", "--search", "annealing"), "--search"),
     (("--days", "30", "--oos-days", "8", "--symbols", "DOGE/USDT"), "DOGE_USDT"),
     (("--days", "30", "--oos-days", "8", "--dask", "tcp://127.0.0.1:9"), "--dask"),
+    (("--days", "30", "--oos-days", "8", "--dask", "tcp://127.0.0.1:9", "--workers", "2"), "exclude each other"),
 ])
 def test_bad_arguments_are_bad_input_in_one_line(tmp_path, clean_env, args, needle):
     grid = write_grid(tmp_path / "grid.json", {"donchian_len": [10]})
