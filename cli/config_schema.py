@@ -71,6 +71,7 @@ class BotConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields
     kill_switch_max_errors: int = 5
     kill_switch_window_sec: int = 300
     kill_switch_reasons: tuple[str, ...] = ("auth", "nonce", "time_drift")
+    kill_switch_max_drift_ms: int = 5000
 
     def __repr__(self) -> str:
         shown = ", ".join(f"{k}={v!r}" for k, v in self.public_settings().items())
@@ -122,6 +123,8 @@ def range_problems(c: BotConfig) -> list[str]:
         ("emergency_stop_fallback_pct", 0 < c.emergency_stop_fallback_pct < 1, "a fraction in (0, 1)"),
         ("kill_switch_max_errors", c.kill_switch_max_errors >= 1, "an integer >= 1"),
         ("kill_switch_window_sec", c.kill_switch_window_sec >= 1, "seconds >= 1"),
+        ("kill_switch_max_drift_ms", c.kill_switch_max_drift_ms >= 1, "milliseconds >= 1"),
+        ("emergency_min_pnl_to_close_pct", -1 < c.emergency_min_pnl_to_close_pct < 1, "a fraction in (-1, 1)"),
         ("metrics_port", 0 <= c.metrics_port <= 65535, "a TCP port"),
         ("default_tick_size", c.default_tick_size > 0, "> 0"),
         ("default_step_size", c.default_step_size > 0, "> 0"),

@@ -188,6 +188,12 @@ class ProtectOnlyRequested(Event, tag="protect_only_requested"):
     reason: str = "operator"
 
 
+class FlattenRequested(Event, tag="flatten_requested"):
+    """Operator asks for the flatten emergency policy now (close every open position, block entries)."""
+
+    reason: str = "operator"
+
+
 class DailyAnchorResetRequested(Event, tag="daily_anchor_reset_requested"):
     """Operator asks to re-anchor the UTC-day equity now (`bot health --reset-daily`, runbook)."""
 
@@ -392,6 +398,7 @@ AnyEvent = Union[
     ResumeRequested,
     ProtectOnlyRequested,
     DailyAnchorResetRequested,
+    FlattenRequested,
     DailyAnchorReset,
     EquityMarked,
     SignalDetected,
@@ -434,6 +441,7 @@ INPUT_TYPES: tuple[type[Event], ...] = (
     ResumeRequested,
     ProtectOnlyRequested,
     DailyAnchorResetRequested,
+    FlattenRequested,
     JournalRecovered,
 )
 """Facts from outside the core. Everything else is a decision that replay must reproduce."""

@@ -12,6 +12,7 @@ from datetime import datetime, timezone
 from msgspec.structs import replace
 
 from journal import events as ev
+from machine import emergency
 from machine.emit import Out, close_side, open_side
 from machine.indicators import Ind
 from machine.params import Params
@@ -82,6 +83,8 @@ def _signal(state: State, e: ev.CandleClosed, ind: Ind, sym: Sym, side: str, p: 
         reason = "protect_only"
     elif state.daily_loss_hit and not new_anchor:
         reason = "daily_loss"
+    elif state.dd_emergency_day == e.ts // DAY_MS:
+        reason = "daily_dd"
     elif in_funding_window(e.ts + state.bar_ms, p):
         reason = "funding_window"
     elif sym.block_long if side == "long" else sym.block_short:
@@ -111,6 +114,8 @@ def _manage_position(state: State, e: ev.CandleClosed, ind: Ind, sym: Sym, p: Pa
     cash = state.cash
     upnl = unrealized(state)
     out.append(ev.EquityMarked(ts=e.ts, equity=cash + upnl, realized=cash, unrealized=upnl))
+    if emergency.daily_dd_tripped(state, e.ts, cash + upnl, p) and emergency.on_daily_dd(state, e.ts, p, out):
+        return  # the emergency policy placed orders on this bar
     if sym.exit_id is not None or sym.stop_id is None:
         return  # exiting, or the stop is being (re)placed by the order flow
     side = pos.side

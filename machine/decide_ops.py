@@ -7,6 +7,7 @@ that is a mistaken request, not a broken invariant.
 from __future__ import annotations
 
 from journal import events as ev
+from machine import emergency
 from machine.emit import Out, close_side
 from machine.params import Params
 from machine.decide_bar import DAY_MS, utc_day
@@ -37,8 +38,7 @@ def decide_resume(state: State, e: ev.ResumeRequested, p: Params) -> list[ev.Eve
 
 
 def decide_protect_only(state: State, e: ev.ProtectOnlyRequested, p: Params) -> list[ev.Event]:
-    return [ev.EmergencyAction(ts=e.ts, policy="protect_only", action="block_entries", outcome="done",
-                               trigger=e.reason)]
+    return emergency.decide_protect_only(state, e, p)
 
 
 def decide_error(state: State, e: ev.ErrorObserved, p: Params) -> list[ev.Event]:
@@ -49,6 +49,7 @@ def decide_error(state: State, e: ev.ErrorObserved, p: Params) -> list[ev.Event]
         ev.KillSwitchTripped(ts=e.ts, reason="error_burst", error_reasons=state.error_reasons,
                              window_sec=p.kill_switch_window_sec, max_errors=p.kill_switch_max_errors),
         ev.Halted(ts=e.ts, symbol=None, reason="kill_switch"),
+        *emergency.on_kill_switch(state, e, p),
     ]
 
 

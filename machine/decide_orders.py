@@ -5,12 +5,14 @@ and recover from rejected or vanished orders.
   (the first one is the initial stop; a changed quantity re-arms: new stop first, then
   cancel the old). A completed entry also places the take-profit ladder if configured.
 - The fill that flattens publishes PositionClosed + EquityMarked and cancels leftovers.
-- A rejected stop means an unprotected position: emergency reduce-only market close.
+- A rejected stop means an unprotected position: a fallback stop, then the emergency
+  policy (machine.emergency).
   A stop that vanished without our request is re-placed. A rejected exit re-arms the stop.
 """
 from __future__ import annotations
 
 from journal import events as ev
+from machine import emergency
 from machine.emit import Out, close_side
 from machine.params import Params
 from machine.risk import floor_to_step, initial_stop, stop_toward_price
@@ -95,14 +97,11 @@ def decide_order_ended(state: State, e: ev.OrderRejected | ev.OrderCanceled, p: 
     pos = sym.pos
     if rec.purpose == "stop" and sym.stop_id is None and sym.exit_id is None:
         if isinstance(e, ev.OrderRejected):
-            out.append(ev.EmergencyAction(ts=e.ts, policy="flatten", action="close", outcome="done",
-                                          reason="order_error", symbol=e.symbol, trigger="stop_rejected"))
-            emit.order(e.ts, e.symbol, close_side(pos.side), "market", pos.qty, "emergency", reduce_only=True)
-            for client_id in (*sym.tp_ids, sym.pyr_id):
-                emit.cancel(e.ts, e.symbol, client_id, "emergency")
+            emergency.on_stop_rejected(state, e, sym, p, emit)  # fallback stop, then the policy
         else:
             ensure_stop(state, e.ts, e.symbol, sym, p, emit)
     elif rec.purpose in ("manual_close", "emergency", "exit") and sym.exit_id is None:
+        out.extend(emergency.close_failed(e, rec))
         out.append(ev.ErrorRaised(ts=e.ts, symbol=e.symbol, reason="exit_failed",
                                   detail=f"{rec.purpose} order {e.client_id} ended unfilled; stop re-armed"))
         if sym.stop_id is None:

@@ -17,6 +17,7 @@ from machine.decide_ops import (
     decide_protect_only,
     decide_resume,
 )
+from machine import emergency
 from machine.decide_orders import decide_fill, decide_order_ended
 from machine.evolve import EVOLVERS, evolve
 from machine.params import Params
@@ -35,6 +36,8 @@ _DECIDERS = {
     ev.ProtectOnlyRequested: decide_protect_only,
     ev.ErrorObserved: decide_error,
     ev.DailyAnchorResetRequested: decide_anchor_reset,
+    ev.ReconcileObserved: emergency.decide_reconcile,
+    ev.FlattenRequested: emergency.decide_flatten,
 }
 
 

@@ -14,7 +14,10 @@ def _manual_close(state: State, e: ev.ManualClose) -> State:
 
 
 def _emergency(state: State, e: ev.EmergencyAction) -> State:
-    if e.action != "close" or e.symbol is None:
+    if e.action == "block_entries":  # daily drawdown blocks entries for that UTC day only
+        return replace(state, dd_emergency_day=e.ts // 86_400_000) if e.trigger == "daily_dd" \
+            else replace(state, protect_only=True)
+    if e.action != "close" or e.outcome != "done" or e.symbol is None:
         return state
     return with_sym(state, e.symbol, transition(state.sym.get(e.symbol, EMPTY_SYM), "request_exit"))
 

@@ -117,6 +117,7 @@ class State(msgspec.Struct, frozen=True, kw_only=True):
     daily_loss_hit: bool = False
     protect_only: bool = False
     halted_all: bool = False
+    dd_emergency_day: int = -1  # UTC day number on which the daily-drawdown emergency fired (once a day)
     ind: dict[str, Ind] = {}
     sym: dict[str, Sym] = {}
     orders: dict[str, OrderRec] = {}

@@ -149,12 +149,15 @@ def test_take_profit_ladder_reduces_then_stop_is_resized():
     assert pc.exit_price == pytest.approx((105.9 * 37.878 + 99.3 * (QTY - 37.878)) / QTY)
 
 
-def test_rejected_stop_triggers_emergency_close():
-    venue = SimVenue(SCENARIO)
+def test_rejected_stop_triggers_fallback_stop_then_emergency_close():
+    # issue 9: a rejected ATR stop gets a fallback stop; the fallback rejected too runs the policy (flatten)
+    params = replace(SCENARIO, emergency_policy="flatten", emergency_min_pnl_to_close_pct=-1.0)
+    venue = SimVenue(params)
     venue.reject_purposes = {"stop"}
-    _, journal = run(ENTERED + [(103.0, 104.0, 102.5, 103.5)], venue=venue)
-    (action,) = of(journal, ev.EmergencyAction)
-    assert (action.action, action.trigger) == ("close", "stop_rejected")
+    _, journal = run(ENTERED + [(103.0, 104.0, 102.5, 103.5)], params, venue=venue)
+    fallback, failed, action = of(journal, ev.EmergencyAction)
+    assert (fallback.action, fallback.trigger, failed.outcome) == ("fallback_stop", "stop_rejected", "failed")
+    assert (action.action, action.trigger) == ("close", "stop_failed")
     assert closed(journal).reason == "emergency"
 
 
