@@ -111,7 +111,7 @@ def print_table(result: TuneResult, console: Console) -> None:
         console.print(f"  {label}: trades {_num(m.get('trades'))}, win_rate {_num(m.get('win_rate'), True)}, "
                       f"expectancy {_num(m.get('expectancy'))}, profit_factor {_num(m.get('profit_factor'))}, "
                       f"total_return {_num(m.get('total_return'), True)}, mdd {_num(m.get('mdd'), True)}, "
-                      f"sharpe {_num(m.get('sharpe'))}")
+                      f"sharpe {_num(m.get('sharpe'))}", soft_wrap=True)
 
 
 def _clean_metrics(metrics: dict[str, Any] | None) -> dict[str, Any] | None:
