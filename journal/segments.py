@@ -40,10 +40,16 @@ def read_header(path: Path) -> SegmentHeader:
     except OSError as exc:
         raise BadInput(f"{path}: cannot read segment ({exc.strerror})") from None
     except ValueError as exc:
-        raise BadInput(f"{path}: corrupt segment header: {exc}") from None
+        raise BadInput(f"{path}: corrupt segment header at byte offset 0{_seq_note(path)}: {exc}") from None
     if SEGMENT_RE.match(path.name) and int(path.name[:20]) != header.first_seq:
-        raise BadInput(f"{path}: corrupt segment header: first seq {header.first_seq} does not match the file name")
+        raise BadInput(f"{path}: corrupt segment header at byte offset 0{_seq_note(path)}: "
+                       f"first seq {header.first_seq} does not match the file name")
     return header
+
+
+def _seq_note(path: Path) -> str:
+    """The seq a damaged header's segment starts at, known from its file name."""
+    return f" (seq {int(path.name[:20])})" if SEGMENT_RE.match(path.name) else ""
 
 
 def segment_paths(directory: Path) -> list[Path]:
