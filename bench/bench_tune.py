@@ -4,8 +4,8 @@ The same batch of trials (a grid of N points, train window of --days before the 
 days of the real 1h candles, both symbols) runs through each executor of `cli.tune_exec`; the timer covers
 what a `bot tune` run pays for its trials: starting the local pool, or connecting to
 the (already running) dask cluster and scattering the candles, plus every trial. Wall
-time is shown with the CPU time of this process and of its children, and the machine's
-load average, because the 2 cores may be shared. The three runs must give identical
+time is shown with the CPU time spent (this process + the pool's or the cluster's
+workers) and the machine's load average, because the 2 cores may be shared. The three runs must give identical
 metrics; the bench says so.
 
     python bench/bench_tune.py [--data ../shared/data/ohlcv] [--days 300] [--trials 8] [--repeat 3] [--json]
@@ -62,21 +62,27 @@ def cpu_model() -> str:
 
 
 def cpu_seconds() -> float:
+    """CPU time of this process and of its finished children (the local pool's workers)."""
     own, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
     return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
 
 
-def timed(name: str, run, repeat: int) -> tuple[dict, dict]:
+def own_cpu_seconds() -> float:
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    return own.ru_utime + own.ru_stime
+
+
+def timed(name: str, run, repeat: int, cpu=cpu_seconds) -> tuple[dict, dict]:
     """Best (least wall time) of `repeat` runs: the one least disturbed by other load."""
     best: dict | None = None
     for _ in range(repeat):
         results: dict = {}
         load = os.getloadavg()[0]
-        cpu0, t0 = cpu_seconds(), time.perf_counter()
+        cpu0, t0 = cpu(), time.perf_counter()
         run(lambda index, metrics: results.__setitem__(index, metrics))
-        wall, cpu = time.perf_counter() - t0, cpu_seconds() - cpu0
+        wall, used = time.perf_counter() - t0, cpu() - cpu0
         row = {"executor": name, "trials": len(results), "wall_s": round(wall, 3),
-               "trials_per_s": round(len(results) / wall, 3), "cpu_s_local": round(cpu, 3),
+               "trials_per_s": round(len(results) / wall, 3), "cpu_s": round(used, 3),
                "load_avg_1m": round(load, 2)}
         if best is None or row["wall_s"] < best["wall_s"]:
             best = row
@@ -104,13 +110,17 @@ def main() -> None:
         row, result = timed(name, run, args.repeat)
         rows.append(row)
         outcomes.append(result)
-    from distributed import LocalCluster
+    from distributed import Client, LocalCluster
 
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
-                      host="127.0.0.1") as cluster:
+                      host="127.0.0.1") as cluster, Client(cluster.scheduler_address) as probe:
         address = cluster.scheduler_address
-        row, result = timed("dask LocalCluster, 2 workers", lambda done: run_dask(batch, address, done), args.repeat)
-        row["note"] = "worker CPU not in cpu_s_local"
+
+        def cluster_cpu() -> float:  # this process + every dask worker process
+            return cpu_seconds() + sum(probe.run(own_cpu_seconds).values())
+
+        row, result = timed("dask LocalCluster, 2 workers", lambda done: run_dask(batch, address, done), args.repeat,
+                            cpu=cluster_cpu)
         rows.append(row)
         outcomes.append(result)
     base = rows[0]["trials_per_s"]
@@ -127,7 +137,7 @@ def main() -> None:
     print(f"{'executor':32} {'wall s':>8} {'trials/s':>9} {'speedup':>8} {'CPU s':>7} {'load':>5}")
     for r in rows:
         print(f"{r['executor']:32} {r['wall_s']:8.2f} {r['trials_per_s']:9.2f} {r['speedup_vs_1']:8.2f} "
-              f"{r['cpu_s_local']:7.2f} {r['load_avg_1m']:5.2f}")
+              f"{r['cpu_s']:7.2f} {r['load_avg_1m']:5.2f}")
     print(f"identical results across executors: {doc['identical_results']}")
 
 
