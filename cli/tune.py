@@ -91,7 +91,7 @@ def prepare(options: TuneOptions) -> TuneResult:
     trials = build_trials(grid, options.search, options.trials, options.seed)
     check_trials(run_config.config, trials, f"--grid {options.grid_path}" if options.grid_path else "default grid")
     windows = split_windows(options.data_dir, options.symbols, options.timeframe, options.days, options.oos_days)
-    settings = {k: v for k, v in run_config.config.public_settings().items()}
+    settings = run_config.config.public_settings()
     return TuneResult(windows=windows, trials=trials, base_params=run_config.params, base_settings=settings,
                       min_trades=options.min_trades)
 

@@ -58,7 +58,7 @@ def run_local(batch: TrialBatch, workers: int, on_done: OnDone) -> None:
                    for i, p in batch.params.items()}
         while pending:
             done, pending = wait(pending, return_when=FIRST_COMPLETED)
-            for future in sorted(done, key=id):
+            for future in done:
                 on_done(*future.result())
     finally:
         for future in pending:
