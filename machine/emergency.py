@@ -51,14 +51,17 @@ def protect(state: State, ts: int, symbol: str, sym: Sym, p: Params, emit: Out, 
     emit.add(_action(ts, policy, "ensure_stop", "done", "ok", symbol, trigger))
 
 
-def close(state: State, ts: int, symbol: str, sym: Sym, p: Params, emit: Out, trigger: str) -> bool:
-    """Reduce-only market close of the whole position; False (and protected) when not profitable enough."""
+def close(state: State, ts: int, symbol: str, sym: Sym, p: Params, emit: Out, trigger: str,
+          keep_stop: bool = True) -> bool:
+    """Reduce-only market close of the whole position; False (and protected, when `keep_stop`) when
+    not profitable enough."""
     pos = sym.pos
     if pos is None or sym.exit_id is not None:
         return False
     if pnl_pct(state, symbol, sym) < p.emergency_min_pnl_to_close_pct:
         emit.add(_action(ts, "flatten", "close", "skipped", "not_profitable", symbol, trigger))
-        protect(state, ts, symbol, sym, p, emit, trigger, "flatten")
+        if keep_stop:
+            protect(state, ts, symbol, sym, p, emit, trigger, "flatten")
         return False
     emit.add(_action(ts, "flatten", "close", "done", "ok", symbol, trigger))
     emit.order(ts, symbol, close_side(pos.side), "market", pos.qty, "emergency", reduce_only=True)
@@ -131,21 +134,25 @@ def on_stop_rejected(state: State, e: ev.OrderRejected, sym: Sym, p: Params, emi
                    reduce_only=True)
         return
     emit.add(_action(e.ts, policy, "fallback_stop", "failed", "order_error", symbol, "stop_failed"))
-    if policy == "flatten" and close(state, e.ts, symbol, sym, p, emit, "stop_failed"):
+    halted = sym.phase == "halted"  # an emergency close failed already: stop retrying, the operator acts
+    if policy == "flatten" and not halted and close(state, e.ts, symbol, sym, p, emit, "stop_failed", False):
         return
     if policy not in POLICIES:
         emit.add(_action(e.ts, policy, "ensure_stop", "failed", "missing_handler", symbol, "stop_failed"))
     elif policy == "protect_only":
         emit.add(_action(e.ts, policy, "ensure_stop", "failed", "order_error", symbol, "stop_failed"))
-    emit.add(ev.Halted(ts=e.ts, symbol=symbol, reason="stop_failed"))
+    if not halted:
+        emit.add(ev.Halted(ts=e.ts, symbol=symbol, reason="stop_failed"))
 
 
 def close_failed(e: ev.OrderRejected | ev.OrderCanceled, rec: OrderRec) -> list[ev.Event]:
-    """An emergency close that ended unfilled: rejected = order_error, anything else = no_response."""
+    """An emergency close that ended unfilled (rejected = order_error, anything else = no_response):
+    the symbol halts, so a venue refusing everything cannot make close and stop retry forever."""
     if rec.purpose != "emergency":
         return []
     reason = "order_error" if isinstance(e, ev.OrderRejected) else "no_response"
-    return [_action(e.ts, "flatten", "close", "failed", reason, e.symbol, "close_ended")]
+    return [_action(e.ts, "flatten", "close", "failed", reason, e.symbol, "close_ended"),
+            ev.Halted(ts=e.ts, symbol=e.symbol, reason="emergency_close_failed")]
 
 
 def _covered_at_venue(symbol: str, side: str, seen: ev.ReconcileObserved, state: State) -> bool:
