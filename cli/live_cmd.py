@@ -113,7 +113,7 @@ def default_paper_journal() -> Path:
     return REPO_ROOT / "data" / "paper" / f"paper-{stamp}"
 
 
-def metrics_observers(port: int | None, run_config, journal_dir: Path) -> tuple:
+def metrics_observers(port: int | None, run_config, journal_dir: Path | None = None) -> tuple:
     """Prometheus /metrics fed by every recorded event (a restart first replays the journal)."""
     if port is None:
         return ()
@@ -124,7 +124,7 @@ def metrics_observers(port: int | None, run_config, journal_dir: Path) -> tuple:
     registry = CollectorRegistry()
     projector = MetricsProjector(registry, account="paper", timeframe=run_config.params.timeframe,
                                  universe=run_config.config.universe)
-    if any(journal_dir.glob("*.seg")):
+    if journal_dir is not None and any(journal_dir.glob("*.seg")):
         projector.apply_all(read_records(journal_dir))
     start_metrics_server(port, registry, addr="127.0.0.1")
     return (projector.apply,)
