@@ -15,7 +15,16 @@ from typing import Callable, Sequence
 
 from journal.codec import decode_record, encode
 from journal.events import SCHEMA_VERSION, Event, JournalRecovered, SessionStarted
-from journal.framing import DIGEST_SIZE, FRAME, LENGTH_MASK, MAX_RECORD_BYTES, crc, pack_header, segment_name
+from journal.framing import (
+    DIGEST_SIZE,
+    FRAME,
+    HEADER_SIZE,
+    LENGTH_MASK,
+    MAX_RECORD_BYTES,
+    crc,
+    pack_header,
+    segment_name,
+)
 from journal.lock import WriterLock
 from journal.record import Record
 from journal.recovery import find_tip, fsync_dir, quarantine_tail
@@ -115,31 +124,39 @@ class JournalWriter:
     # ------------------------------------------------------------------ appending
 
     def append(self, events: Sequence[Event], durable: bool = True) -> list[Record]:
-        """Assign seqs, frame and chain; with durable=True return only after fdatasync."""
+        """Assign seqs, frame and chain; with durable=True return only after fdatasync.
+
+        Everything is encoded and framed in memory first, so a bad event leaves the journal untouched."""
         if self.closed:
             raise ValueError(f"{self.directory}: journal writer is closed")
         now = self._clock()
         seq, prev = self._seq, self._digest
-        blake = hashlib.blake2b
-        records, payloads, digests = [], [], []
+        blake, pack, check = hashlib.blake2b, FRAME.pack, decode_record if durable else None
+        limit, size = self._segment_bytes, self._seg_size + len(self._buf)
+        records: list[Record] = []
+        frames = bytearray()
+        rolls: list[tuple[int, int, bytes]] = []  # (end offset in frames, next seq, digest so far)
         for event in events:
             if not isinstance(event, Event) or type(event.ts) is not int:
                 raise TypeError(f"not an event with an int ts: {event!r}")
             if type(event) is SessionStarted:
                 refuse_secrets(event)
-            rec = Record(seq=seq, ts=event.ts, recorded_at=now, v=SCHEMA_VERSION, prev=prev, event=event)
+            rec = Record(seq, event.ts, now, SCHEMA_VERSION, prev, event)
             payload = encode(rec)
-            if len(payload) > MAX_RECORD_BYTES:
-                raise ValueError(f"{type(event).__name__} encodes to {len(payload)} bytes (max {MAX_RECORD_BYTES})")
+            n = len(payload)
+            if n > MAX_RECORD_BYTES:
+                raise ValueError(f"{type(event).__name__} encodes to {n} bytes (max {MAX_RECORD_BYTES})")
+            if check is not None:
+                check(payload)  # never make durable what the reader could not decode
             prev = blake(prev + payload, digest_size=DIGEST_SIZE).digest()
             seq += 1
             records.append(rec)
-            payloads.append(payload)
-            digests.append(prev)
-        if durable:
-            for payload in payloads:  # never make durable what the reader could not decode
-                decode_record(payload)
-        self._frame(payloads, digests)
+            frames += pack(n, n ^ LENGTH_MASK, crc(payload))
+            frames += payload
+            if size + len(frames) >= limit:
+                rolls.append((len(frames), seq, prev))
+                size = HEADER_SIZE - len(frames)  # the next segment holds what follows this frame
+        self._commit(frames, rolls)
         self._seq, self._digest = seq, prev
         if durable:
             self.flush()
@@ -147,20 +164,19 @@ class JournalWriter:
             self._write_buffer()
         return records
 
-    def _frame(self, payloads: list[bytes], digests: list[bytes]) -> None:
-        """Append frames to the buffer; roll to a new segment when the size limit is reached."""
-        buf = self._buf
-        pack = FRAME.pack
-        limit = self._segment_bytes
-        first_seq = self._seq
-        for i, payload in enumerate(payloads):
-            n = len(payload)
-            buf += pack(n, n ^ LENGTH_MASK, crc(payload))
-            buf += payload
-            if self._seg_size + len(buf) >= limit:
-                self._write_buffer()
-                _sync(self._fd)  # the old segment is complete before the next one exists
-                self._create_segment(first_seq + i + 1, digests[i])
+    def _commit(self, frames: bytearray, rolls: list[tuple[int, int, bytes]]) -> None:
+        """Move framed records into the buffer, rolling to a new segment where the size limit was reached."""
+        start = 0
+        for end, next_seq, digest in rolls:
+            self._buf += memoryview(frames)[start:end]
+            self._write_buffer()
+            _sync(self._fd)  # the old segment is complete before the next one exists
+            self._create_segment(next_seq, digest)
+            start = end
+        if start:
+            self._buf += memoryview(frames)[start:]
+        else:
+            self._buf += frames
 
     def _write_buffer(self) -> None:
         if not self._buf:

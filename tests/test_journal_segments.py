@@ -97,3 +97,28 @@ def test_a_torn_tail_ends_a_read_quietly_but_fails_verify(journal: Path, tmp_pat
     assert [r.seq for r in read_records(work)][-1] == 399
     rc, _, err = run_cli("verify", work)
     assert rc == 1 and f"{last.name}: torn tail at byte offset" in err and "(seq 400)" in err
+
+
+def test_one_large_batch_rolls_segments_mid_batch(tmp_path: Path) -> None:
+    path = tmp_path / "j"
+    with JournalWriter.open(path, segment_bytes=8_000) as writer:
+        writer.append(sample_events(400), durable=True)
+    assert len(segment_files(path)) > 5
+    assert [r.event for r in read_records(path)] == sample_events(400)
+    assert run_cli("verify", path)[0] == 0
+
+
+def test_a_batch_with_a_bad_event_leaves_the_journal_untouched(tmp_path: Path) -> None:
+    from journal.events import CandleClosed
+
+    path = tmp_path / "j"
+    with JournalWriter.open(path, segment_bytes=8_000) as writer:
+        writer.append(sample_events(10), durable=True)
+        bad = CandleClosed(ts=1, symbol="X", timeframe="1h", open="not a float", high=1.0, low=1.0, close=1.0,
+                           volume=1.0)  # type: ignore[arg-type]
+        with pytest.raises(ValueError, match="candle_closed"):
+            writer.append(sample_events(300)[10:] + [bad], durable=True)
+        assert writer.last_seq == 10
+        writer.append(sample_events(11)[10:], durable=True)
+    assert [r.seq for r in read_records(path)] == list(range(1, 12))
+    assert len(segment_files(path)) == 1
