@@ -3,7 +3,6 @@ import json
 import socket
 import time
 
-import click
 import pytest
 import typer
 from prometheus_client import CollectorRegistry
@@ -30,7 +29,8 @@ def metrics():
 def health(*args):
     """Invoke `bot health ARGS` on the shared app (a lone registered command is the app itself)."""
     command = typer.main.get_command(bot_app)
-    return runner.invoke(command, ["health", *args] if isinstance(command, click.Group) else list(args))
+    is_group = hasattr(command, "commands")  # typer >= 0.26 vendors click: not a `click.Group` instance
+    return runner.invoke(command, ["health", *args] if is_group else list(args))
 
 
 def test_fresh_heartbeat_exits_zero(metrics):
