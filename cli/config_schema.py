@@ -71,7 +71,7 @@ class BotConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields
     kill_switch_max_errors: int = 5
     kill_switch_window_sec: int = 300
     kill_switch_reasons: tuple[str, ...] = ("auth", "nonce", "time_drift")
-    kill_switch_max_drift_ms: int = 5000
+    kill_switch_max_drift_ms: int = 1000  # the adapter's time_drift alarm (Binance refuses timestamps > 1 s ahead)
 
     def __repr__(self) -> str:
         shown = ", ".join(f"{k}={v!r}" for k, v in self.public_settings().items())

@@ -11,9 +11,16 @@ bars as warm-up candles (they prime the indicators; the core never trades on the
 Then, every `poll_sec` on a fixed grid (no drift from slow iterations): operator
 requests, newly closed bars (each through the exchange and the core, durable before
 any order leaves), equity, funding and clock drift.
+
+Safety (runbook, `cli.live_safety`): a kill-switch trip ends the session with exit 3
+after its alert; a restart with SAFE_RESTART=true clears it. When the daily-drawdown
+policy asks for it (AUTO_TESTNET_ON_DD), the live session ends, the live venue is
+checked for orders of ours still resting, and a new session starts on testnet in the
+sibling journal `<journal>-testnet` (its SessionStarted records where it came from).
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import os
@@ -24,12 +31,13 @@ import msgspec
 from cli import control
 from cli.bootstrap import RunSpec, assemble
 from cli.clock import Clock, RandomIds, WallClock
+from cli.live_safety import SafetyWatch, alert_observer, live_orders_left, safe_restart, testnet_config
 from cli.loop import Stopwatch
 from cli.run_options import REPO_ROOT
 from exchange.binance import BinanceExchange
 from exchange.binance_errors import VenueError
 from journal.errors import BadInput
-from journal.events import CandleClosed, Event, KillSwitchTripped
+from journal.events import CandleClosed
 
 log = logging.getLogger("donchian_bot")
 
@@ -39,23 +47,12 @@ CLOCK_CHECK_EVERY = 20
 """Measure exchange clock drift every N polls (and at start)."""
 
 
-class KillSwitchWatch:
-    """Observer: remembers a kill-switch trip so the shell can stop after the step."""
-
-    def __init__(self) -> None:
-        self.trip: KillSwitchTripped | None = None
-
-    def __call__(self, event: Event) -> None:
-        if isinstance(event, KillSwitchTripped) and self.trip is None:
-            self.trip = event
-
-
 def make_exchange(config) -> BinanceExchange:
     base_url = config.binance_base_url or os.environ.get("BINANCE_BASE_URL") or None
     if not config.binance_key or not config.binance_secret:
         raise BadInput("binance_key/binance_secret (env BINANCE_KEY/BINANCE_SECRET): required for --exchange binance")
     return BinanceExchange(base_url=base_url, key=config.binance_key, secret=config.binance_secret,
-                           testnet=config.testnet)
+                           testnet=config.testnet, drift_alarm_ms=config.kill_switch_max_drift_ms)
 
 
 def warmup_candles(exchange: BinanceExchange, symbols, timeframe: str, lookback: int, ts: int,
@@ -74,6 +71,21 @@ def warmup_candles(exchange: BinanceExchange, symbols, timeframe: str, lookback:
 
 def run(run_config, journal: Path | None, metrics_port: int | None, as_json: bool,
         clock: Clock | None = None) -> None:
+    clock = clock or WallClock()
+    switched = run_session(run_config, journal, metrics_port, as_json, clock)
+    if switched is not None:  # AUTO_TESTNET_ON_DD: the same bot, now on testnet, in its own journal
+        config = testnet_config(run_config.config)
+        settings = {**run_config.settings, **config.public_settings(), "params": msgspec.to_builtins(config.params),
+                    "switched_from": switched}
+        testnet_run = dataclasses.replace(run_config, config=config, params=config.params, settings=settings,
+                                          digest=config.digest())
+        live_dir = Path(switched["journal"])
+        run_session(testnet_run, live_dir.with_name(live_dir.name + "-testnet"), None, as_json, clock)
+
+
+def run_session(run_config, journal: Path | None, metrics_port: int | None, as_json: bool,
+                clock: Clock) -> dict | None:
+    """One exchange session; returns what the testnet switch needs when the core asked for it."""
     from cli.live_cmd import StopFlag, metrics_observers
 
     config = run_config.config
@@ -81,17 +93,17 @@ def run(run_config, journal: Path | None, metrics_port: int | None, as_json: boo
     symbols = tuple(config.universe)
     mode = "testnet" if config.testnet else "live"
     exchange = make_exchange(config)
-    clock = clock or WallClock()
     journal_dir = journal if journal is not None else REPO_ROOT / "data" / mode / "journal"
     settings = {**run_config.settings, "exchange": "binance", "endpoint": exchange.endpoint}
     spec = RunSpec(mode=mode, journal_dir=journal_dir, params=params, symbols=symbols, timeframe=params.timeframe,
                    settings=settings, config_digest=run_config.digest)
-    watch = KillSwitchWatch()
+    watch = SafetyWatch(switch_ends_session=mode == "live")
     stop = StopFlag()
     stop.install()
+    observers = (watch, alert_observer(config, clock.now_ms), *metrics_observers(metrics_port, run_config))
     try:
         runtime = assemble(spec, exchange, clock, RandomIds(), durable=True, session_ts=clock.now_ms(),
-                           observers=(watch, *metrics_observers(metrics_port, run_config)))
+                           observers=observers)
     except VenueError as exc:
         raise BadInput(f"{exchange.endpoint}: cannot start trading ({exc})") from None
     stopwatch = Stopwatch()
@@ -102,6 +114,8 @@ def run(run_config, journal: Path | None, metrics_port: int | None, as_json: boo
     polls = 0
     try:
         now = clock.now_ms()
+        if safe_restart(runtime, config.safe_restart, now):
+            log.warning("safe restart: kill switch halt and error counters cleared", extra={"event": "safe_restart"})
         loop.process(exchange.observe_clock(now))
         warm = warmup_candles(exchange, symbols, params.timeframe, config.lookback, now, last)
         loop.process(warm)
@@ -109,12 +123,12 @@ def run(run_config, journal: Path | None, metrics_port: int | None, as_json: boo
             last[candle.symbol] = candle.ts
         loop.flush(durable=True)
         next_poll = clock.now_ms()
-        while not stop.is_set() and watch.trip is None:
+        while not stop.is_set() and not watch.stop_session:
             now = clock.now_ms()
             loop.process([msgspec.structs.replace(e, ts=now) for e in control.drain_requests(journal_dir)])
             fresh = poll_closed(exchange, loop, symbols, params.timeframe, last, bar_ms, now)
             for candle in fresh:
-                if watch.trip is not None:
+                if watch.stop_session:
                     break
                 stopwatch.candle_available()
                 loop.process(exchange.observe_funding(candle.symbol, now))
@@ -134,7 +148,13 @@ def run(run_config, journal: Path | None, metrics_port: int | None, as_json: boo
                 clock.sleep_until(min(next_poll, clock.now_ms() + 200))
     finally:
         runtime.close()
+    switch = None
+    if watch.switch is not None and mode == "live" and watch.trip is None:
+        left = live_orders_left(exchange, symbols, runtime.loop.state.prefix)
+        switch = {"journal": str(journal_dir), "run_id": runtime.session.run_id, "live_orders": left}
+        log.critical("AUTO_TESTNET_ON_DD: switching to testnet", extra={"event": "auto_testnet_on_dd", **left})
     finish(runtime, stopwatch, watch, journal_dir, as_json)
+    return switch
 
 
 def poll_closed(exchange: BinanceExchange, loop, symbols, timeframe: str, last: dict[str, int], bar_ms: int,
@@ -152,7 +172,7 @@ def poll_closed(exchange: BinanceExchange, loop, symbols, timeframe: str, last: 
     return fresh
 
 
-def finish(runtime, stopwatch: Stopwatch, watch: KillSwitchWatch, journal_dir: Path, as_json: bool) -> None:
+def finish(runtime, stopwatch: Stopwatch, watch: SafetyWatch, journal_dir: Path, as_json: bool) -> None:
     figures = {"run_id": runtime.session.run_id, "journal": str(journal_dir), "restarted": runtime.restarted,
                **runtime.summary.as_dict()}
     if watch.trip is not None:

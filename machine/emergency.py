@@ -109,6 +109,8 @@ def on_daily_dd(state: State, ts: int, p: Params, out: list[ev.Event]) -> bool:
     """Run the policy for a daily drawdown; True when it placed orders (the caller stops deciding)."""
     emit = Out(state, out)
     apply_policy(state, ts, "daily_dd", p, emit)
+    if p.auto_testnet_on_dd:  # the shell switches a live session to testnet (cli.live_safety)
+        emit.add(_action(ts, p.emergency_policy, "switch_testnet", "done", "ok", None, "daily_dd"))
     return emit.counter != state.counter
 
 

@@ -43,7 +43,7 @@ def _halted(state: State, e: ev.Halted) -> State:
 def _resumed(state: State, e: ev.Resumed) -> State:
     if e.symbol is None:
         syms = {s: transition(v, resume_trigger(v)) if v.phase == "halted" else v for s, v in state.sym.items()}
-        return replace(state, halted_all=False, protect_only=False, sym=syms)
+        return replace(state, halted_all=False, protect_only=False, sym=syms, error_ts=(), error_reasons=())
     sym = state.sym.get(e.symbol, EMPTY_SYM)
     if sym.phase != "halted":
         return state

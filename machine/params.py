@@ -66,13 +66,13 @@ class Params(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=Tr
     kill_switch_max_errors: int = 5
     kill_switch_window_sec: int = 300
     kill_switch_reasons: tuple[str, ...] = ("auth", "nonce", "time_drift")
-    kill_switch_max_drift_ms: int = 5000  # |exchange - local| beyond this counts as a time_drift error
     # emergency policies (runbook; machine/emergency.py): protect_only keeps stops and blocks entries,
     # flatten closes positions whose unrealized pnl% >= emergency_min_pnl_to_close_pct
     emergency_policy: str = "protect_only"
     emergency_min_pnl_to_close_pct: float = 0.0
     emergency_stop_fallback_pct: float = 0.015  # fallback stop distance from the last price
     daily_dd_limit: float = 0.06  # equity below the UTC-day anchor by this fraction triggers the policy
+    auto_testnet_on_dd: bool = False  # the daily-drawdown policy also asks the shell to switch to testnet
 
     def __post_init__(self) -> None:
         if self.donchian_len < 1 or self.atr_len < 1:
