@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from conftest_projection import BTC, ETH, run_journal, trading_session, write_journal
+from conftest_projection import BTC, ETH, journal_in_process, run_journal, trading_session, write_journal
 from journal.events import (EmergencyAction, EquityObserved, ErrorObserved, Halted, KillSwitchTripped, OrderAccepted,
                             OrderFilled, OrderSubmitted, PositionClosed, SessionStarted, StopMoved)
 
@@ -58,7 +58,7 @@ def burst_then_flatten() -> list:
 @pytest.fixture(scope="module")
 def audit(tmp_path_factory):
     journal = write_journal(tmp_path_factory.mktemp("audit") / "j", burst_then_flatten())
-    out = run_journal("audit", journal, "--kill-switch", "--json")
+    out = journal_in_process("audit", journal, "--kill-switch", "--json")
     assert out.returncode == 0, out.stderr
     return journal, json.loads(out.stdout)
 
@@ -117,16 +117,16 @@ def test_protection_never_reached_is_reported_as_unresolved(tmp_path):
                         reason="order_error", symbol=ETH),
     ]
     journal = write_journal(tmp_path / "j", events)
-    trip = json.loads(run_journal("audit", journal, "--kill-switch", "--json").stdout)["kill_switch"][0]
+    trip = json.loads(journal_in_process("audit", journal, "--kill-switch", "--json").stdout)["kill_switch"][0]
     assert trip["time_to_flat_or_protected_ms"] is None and trip["unresolved_symbols"] == [ETH]
     assert trip["time_to_last_action_ms"] == 300
-    table = run_journal("audit", journal, "--kill-switch")
+    table = journal_in_process("audit", journal, "--kill-switch")
     assert table.returncode == 0 and "NOT reached (unresolved: ETH/USDT)" in table.stdout
 
 
 def test_table_output_names_trigger_state_orders_and_actions(audit):
     journal, _ = audit
-    out = run_journal("audit", journal, "--kill-switch")
+    out = run_journal("audit", journal, "--kill-switch")  # the installed console script
     assert out.returncode == 0, out.stderr
     for text in ("2 kill-switch trips", "error_burst", "too many requests", "stop_market", "partially_filled",
                  "block_entries", "time to flat/protected: 1900 ms"):
@@ -135,17 +135,17 @@ def test_table_output_names_trigger_state_orders_and_actions(audit):
 
 def test_no_trips_exits_0_and_says_so(tmp_path):
     journal = write_journal(tmp_path / "j", trading_session()[:-1])
-    out = run_journal("audit", journal, "--kill-switch")
+    out = journal_in_process("audit", journal, "--kill-switch")
     assert out.returncode == 0 and out.stdout.strip() == "no kill-switch trips"
-    as_json = json.loads(run_journal("audit", journal, "--kill-switch", "--json").stdout)
+    as_json = json.loads(journal_in_process("audit", journal, "--kill-switch", "--json").stdout)
     assert as_json["trips"] == 0 and as_json["kill_switch"] == []
 
 
 def test_audit_needs_a_kind_and_a_journal(tmp_path):
     journal = write_journal(tmp_path / "j", trading_session())
-    no_kind = run_journal("audit", journal)
+    no_kind = journal_in_process("audit", journal)
     assert no_kind.returncode == 2 and "--kill-switch" in no_kind.stderr
-    missing = run_journal("audit", tmp_path / "missing", "--kill-switch")
+    missing = journal_in_process("audit", tmp_path / "missing", "--kill-switch")
     assert missing.returncode == 2 and "missing" in missing.stderr and "Traceback" not in missing.stderr
 
 
@@ -162,7 +162,7 @@ def test_a_restart_reconcile_replaces_positions_and_open_orders(tmp_path):
         KillSwitchTripped(ts=T0 + 60_000, reason="operator"),
     ]
     journal = write_journal(tmp_path / "j", events)
-    trip = json.loads(run_journal("audit", journal, "--kill-switch", "--json").stdout)["kill_switch"][0]
+    trip = json.loads(journal_in_process("audit", journal, "--kill-switch", "--json").stdout)["kill_switch"][0]
     symbols = {s["symbol"]: s for s in trip["symbols"]}
     assert (symbols[BTC]["side"], symbols[BTC]["qty"], symbols[BTC]["entry_price"]) == ("long", 1.0, 101.0)
     assert symbols[BTC]["stop_price"] == 95.0  # the last stop we set; the exchange order now says 96

@@ -1,4 +1,7 @@
-"""`journal sql DIR "SELECT ..." [--format table|csv|json]` through the real console script."""
+"""`journal sql DIR "SELECT ..." [--format table|csv|json]` through the `journal` entry point.
+
+Most tests call `cli.main.journal_main` in process (same code path, exit codes via SystemExit);
+one runs the installed console script as a user would."""
 from __future__ import annotations
 
 import csv
@@ -7,7 +10,7 @@ import json
 
 import pytest
 
-from conftest_projection import run_journal, trading_session, write_journal
+from conftest_projection import journal_in_process, run_journal, trading_session, write_journal
 from journal.writer import JournalWriter
 from projections.db import DB_FILE
 
@@ -18,7 +21,7 @@ def journal(tmp_path_factory):
 
 
 def test_json_format_prints_rows_as_objects_with_payload_embedded(journal):
-    out = run_journal("sql", journal, "SELECT seq, kind, payload FROM events WHERE seq <= 2 ORDER BY seq",
+    out = journal_in_process("sql", journal, "SELECT seq, kind, payload FROM events WHERE seq <= 2 ORDER BY seq",
                       "--format", "json")
     assert out.returncode == 0, out.stderr
     rows = json.loads(out.stdout)
@@ -27,7 +30,7 @@ def test_json_format_prints_rows_as_objects_with_payload_embedded(journal):
 
 
 def test_csv_format_has_a_header_and_one_line_per_row(journal):
-    out = run_journal("sql", journal, "SELECT client_id, status, filled_qty FROM orders ORDER BY seq",
+    out = journal_in_process("sql", journal, "SELECT client_id, status, filled_qty FROM orders ORDER BY seq",
                       "--format", "csv")
     assert out.returncode == 0, out.stderr
     assert list(csv.reader(io.StringIO(out.stdout))) == [
@@ -36,20 +39,20 @@ def test_csv_format_has_a_header_and_one_line_per_row(journal):
 
 
 def test_table_format_is_the_default_and_counts_rows(journal):
-    out = run_journal("sql", journal, "SELECT trade_id, exit_reason, pnl FROM trades")
+    out = journal_in_process("sql", journal, "SELECT trade_id, exit_reason, pnl FROM trades")
     assert out.returncode == 0, out.stderr
     assert "BTC-1" in out.stdout and "breakeven" in out.stdout and "-0.22275" in out.stdout
     assert out.stdout.rstrip().endswith("1 row")
 
 
 def test_table_format_caps_rows_but_reports_the_total(journal):
-    out = run_journal("sql", journal, "SELECT seq FROM events", "--max-rows", "3")
+    out = journal_in_process("sql", journal, "SELECT seq FROM events", "--max-rows", "3")
     assert out.returncode == 0, out.stderr
     assert f"{len(trading_session())} rows, first 3 shown" in out.stdout
 
 
 def test_aggregate_over_trades_matches_the_journal(journal):
-    out = run_journal("sql", journal, "SELECT count(*) AS n, sum(pnl) AS pnl, sum(fees) AS fees FROM trades",
+    out = journal_in_process("sql", journal, "SELECT count(*) AS n, sum(pnl) AS pnl, sum(fees) AS fees FROM trades",
                       "--format", "json")
     assert json.loads(out.stdout) == [{"n": 1, "pnl": -0.22275, "fees": 0.22275}]
 
@@ -62,7 +65,7 @@ def test_aggregate_over_trades_matches_the_journal(journal):
     ("   ", "empty SQL query"),
 ])
 def test_bad_sql_exits_2_with_duckdbs_message_on_one_line(journal, query, fragment):
-    out = run_journal("sql", journal, query)
+    out = journal_in_process("sql", journal, query)
     assert out.returncode == 2
     assert out.stdout == ""
     assert len(out.stderr.strip().splitlines()) == 1 and fragment in out.stderr
@@ -70,24 +73,24 @@ def test_bad_sql_exits_2_with_duckdbs_message_on_one_line(journal, query, fragme
 
 
 def test_bad_format_exits_2(journal):
-    out = run_journal("sql", journal, "SELECT 1", "--format", "xml")
+    out = journal_in_process("sql", journal, "SELECT 1", "--format", "xml")
     assert out.returncode == 2 and "--format" in out.stderr and len(out.stderr.strip().splitlines()) == 1
 
 
 def test_missing_or_non_journal_directory_exits_2_without_creating_files(tmp_path):
-    missing = run_journal("sql", tmp_path / "nope", "SELECT 1")
+    missing = journal_in_process("sql", tmp_path / "nope", "SELECT 1")
     assert missing.returncode == 2 and "nope" in missing.stderr
     (tmp_path / "notes.txt").write_text("hello")
-    plain = run_journal("sql", tmp_path, "SELECT 1")
+    plain = journal_in_process("sql", tmp_path, "SELECT 1")
     assert plain.returncode == 2 and str(tmp_path) in plain.stderr
     assert not (tmp_path / DB_FILE).exists()
-    a_file = run_journal("sql", tmp_path / "notes.txt", "SELECT 1")
+    a_file = journal_in_process("sql", tmp_path / "notes.txt", "SELECT 1")
     assert a_file.returncode == 2 and "Traceback" not in a_file.stderr
 
 
 def test_an_empty_journal_has_empty_views(tmp_path):
     JournalWriter.open(tmp_path / "j").close()
-    out = run_journal("sql", tmp_path / "j", "SELECT count(*) AS n FROM trades", "--format", "json")
+    out = journal_in_process("sql", tmp_path / "j", "SELECT count(*) AS n FROM trades", "--format", "json")
     assert out.returncode == 0, out.stderr
     assert json.loads(out.stdout) == [{"n": 0}]
 
@@ -97,8 +100,16 @@ def test_sql_while_a_writer_holds_the_journal_sees_every_durable_record(tmp_path
     events = trading_session()
     with JournalWriter.open(journal) as writer:
         writer.append(events[:10], durable=True)
-        first = run_journal("sql", journal, "SELECT max(seq) AS s FROM events", "--format", "json")
+        first = journal_in_process("sql", journal, "SELECT max(seq) AS s FROM events", "--format", "json")
         writer.append(events[10:], durable=True)
-        second = run_journal("sql", journal, "SELECT max(seq) AS s FROM events", "--format", "json")
+        second = journal_in_process("sql", journal, "SELECT max(seq) AS s FROM events", "--format", "json")
     assert json.loads(first.stdout) == [{"s": 10}]
     assert json.loads(second.stdout) == [{"s": len(events)}]
+
+
+def test_the_installed_console_script_end_to_end(journal):
+    ok = run_journal("sql", journal, "SELECT count(*) AS n FROM trades", "--format", "json")
+    assert ok.returncode == 0 and json.loads(ok.stdout) == [{"n": 1}]
+    bad = run_journal("sql", journal, "SELECT nope FROM trades")
+    assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1 and "Binder Error" in bad.stderr
+    assert "Traceback" not in bad.stderr
