@@ -14,7 +14,7 @@ from typing import Any, Iterable
 
 import msgspec
 
-from journal.events import Event, SessionStarted, is_input, kind_of
+from journal.events import INPUT_TYPES, Event, SessionStarted, kind_of
 from journal.reader import read_records
 from machine.decider import initial_state, step
 from machine.params import Params
@@ -93,13 +93,16 @@ def replay_records(records: Iterable, params: Params | None = None, limit: int =
                                None, kind_of(lost)))
 
     current: Params | None = params
+    inputs = frozenset(INPUT_TYPES)  # exact types: one set lookup per record on the hot path
     for rec in records:
         result.records += 1
         event = rec.event
-        if is_input(event):
-            flush_missing(rec.seq)
+        kind = type(event)
+        if kind in inputs:
+            if pending:
+                flush_missing(rec.seq)
             result.inputs += 1
-            if isinstance(event, SessionStarted) and params is None:
+            if kind is SessionStarted and params is None:
                 current = params_from_session(event)
             if current is None:
                 current = Params()
@@ -114,6 +117,8 @@ def replay_records(records: Iterable, params: Params | None = None, limit: int =
                                kind_of(event), None))
             continue
         replayed = pending.popleft()
+        if event == replayed:
+            continue
         for name, recorded_value, replayed_value in sorted(compare(event, replayed)):
             diverge(Divergence(rec.seq, getattr(event, "symbol", None), rec.ts, name,
                                recorded_value, replayed_value))
