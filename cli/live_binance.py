@@ -32,6 +32,7 @@ from cli import control
 from cli.bootstrap import RunSpec, assemble
 from cli.clock import Clock, RandomIds, WallClock
 from cli.live_safety import SafetyWatch, alert_observer, live_orders_left, safe_restart, testnet_config
+from cli.logs import configure_logging
 from cli.loop import Stopwatch
 from cli.run_options import REPO_ROOT
 from exchange.binance import BinanceExchange
@@ -72,6 +73,9 @@ def warmup_candles(exchange: BinanceExchange, symbols, timeframe: str, lookback:
 def run(run_config, journal: Path | None, metrics_port: int | None, as_json: bool,
         clock: Clock | None = None) -> None:
     clock = clock or WallClock()
+    config = run_config.config
+    configure_logging(config.log_level, secrets=[s for s in (config.binance_key, config.binance_secret,
+                                                             config.slack_webhook_url) if s])
     switched = run_session(run_config, journal, metrics_port, as_json, clock)
     if switched is not None:  # AUTO_TESTNET_ON_DD: the same bot, now on testnet, in its own journal
         config = testnet_config(run_config.config)
