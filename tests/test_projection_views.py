@@ -131,3 +131,18 @@ def test_connect_returns_a_connection_where_views_can_be_joined(journal):
     finally:
         con.close()
     assert rows == [("BTC-1", 3)]
+
+
+def test_an_old_schema_journal_is_projected_through_the_upcaster(tmp_path):
+    import shutil
+    from pathlib import Path
+
+    golden = Path(__file__).parent / "data" / "journal_v1"
+    if not golden.is_dir():
+        pytest.skip("no v1 golden journal")
+    journal = tmp_path / "v1"
+    shutil.copytree(golden, journal)  # never write a projection into the repo's fixtures
+    assert rows(journal, "SELECT DISTINCT v FROM events") == [[1]]
+    stops = rows(journal, "SELECT reason, stop_price FROM stops ORDER BY seq")  # v1 stop_updated(price)
+    assert [r[0] for r in stops] == ["initial", "breakeven"] and all(r[1] > 0 for r in stops)
+    assert rows(journal, "SELECT DISTINCT fee_asset FROM fills") == [["USDT"]]  # v1 fills had no fee_asset
