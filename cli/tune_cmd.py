@@ -68,7 +68,10 @@ def tune(
         REPO_ROOT / "data" / "tune" / f"tune-{w['train_start'][:10]}-{w['oos_end'][:10]}.csv")
     if csv_path.exists() and csv_path.is_dir():
         raise BadInput(f"--out {csv_path}: is a directory")
-    trial_csv = TrialCsv(csv_path, result)
+    try:
+        trial_csv = TrialCsv(csv_path, result)
+    except OSError as exc:
+        raise BadInput(f"--out {csv_path}: cannot write ({exc.strerror or type(exc).__name__})") from None
     try:
         with _progress(len(result.trials), show=sys.stderr.isatty() and not as_json) as advance:
             def on_trial(trial, metrics) -> None:
@@ -88,8 +91,12 @@ def tune(
         raise typer.Exit(130)
     extra: dict[str, Any] = {"oos_backtest": _backtest_hint(options, result, best_config)}
     if best_config is not None and result.best is not None:
-        best_config.parent.mkdir(parents=True, exist_ok=True)
-        best_config.write_text(json.dumps(result.best_config(), indent=2) + "\n")
+        try:
+            best_config.parent.mkdir(parents=True, exist_ok=True)
+            best_config.write_text(json.dumps(result.best_config(), indent=2) + "\n")
+        except OSError as exc:
+            raise BadInput(f"--best-config {best_config}: cannot write ({exc.strerror or type(exc).__name__})"
+                           ) from None
         extra["best_config"] = str(best_config)
     if as_json:
         print(json.dumps(tune_json(result, csv_path, extra)))

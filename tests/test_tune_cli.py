@@ -144,3 +144,14 @@ def test_a_gap_in_the_candles_is_bad_input_naming_the_file_and_row(tmp_path, cle
         (folder / name).write_text("".join(lines))
     rc, out, err = run_bot("tune", "--data", tmp_path / "data", *SMALL, "--out", tmp_path / "t.csv")
     assert rc == 2 and "ETH_USDT.csv: row 500: gap" in err and len(err.strip().splitlines()) == 1, err
+
+
+def test_unwritable_output_paths_are_bad_input(tmp_path, clean_env):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    grid = write_grid(tmp_path / "grid.json", {"donchian_len": [10]})
+    rc, out, err = run_bot("tune", "--data", FIXTURES, *SMALL, "--grid", grid, "--out", blocker / "t.csv")
+    assert rc == 2 and "--out" in err and len(err.strip().splitlines()) == 1, err
+    rc, out, err = run_bot("tune", "--data", FIXTURES, *SMALL, "--grid", grid, "--min-trades", "1",
+                           "--out", tmp_path / "t.csv", "--best-config", blocker / "best.json")
+    assert rc == 2 and "--best-config" in err and len(err.strip().splitlines()) == 1, err
