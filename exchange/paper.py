@@ -27,6 +27,10 @@ from journal.events import (
 )
 
 
+KEEP_ENDED = 500
+"""Filled/canceled orders remembered for `fetch_order` (restart reconciliation looks back a few bars)."""
+
+
 class PaperExchange:
     """Simulated venue. With `state_path` every change is saved atomically (restartable)."""
 
@@ -110,6 +114,8 @@ class PaperExchange:
         state.order_count += 1
         state.orders[order.client_id] = candidate
         self._index(candidate)
+        if len(state.orders) > 2 * KEEP_ENDED:
+            self._forget_old_ended()
         self._persist()
         return [OrderAccepted(ts=order.ts, client_id=order.client_id, symbol=order.symbol,
                               exchange_id=candidate.exchange_id)]
@@ -216,6 +222,13 @@ class PaperExchange:
                 events.append(OrderCanceled(ts=ts, client_id=other.client_id, symbol=symbol,
                                             reason="position_closed"))
         return events
+
+    def _forget_old_ended(self) -> None:
+        """Keep the state file small: ended orders beyond the newest KEEP_ENDED are dropped
+        (a restart only ever asks about recent ones; open orders are always kept)."""
+        ended = sorted((o for o in self._state.orders.values() if o.status != "open"), key=lambda o: o.number)
+        for order in ended[: max(0, len(ended) - KEEP_ENDED)]:
+            del self._state.orders[order.client_id]
 
     def _persist(self) -> None:
         if self.state_path is not None:

@@ -9,7 +9,7 @@ from hypothesis import given, settings, strategies as st
 from exchange.paper import PaperExchange
 from exchange.paper_state import STATE_FILE
 from journal.errors import BadInput
-from journal.events import CandleClosed, OrderFilled, OrderSubmitted
+from journal.events import CandleClosed, OrderCancelRequested, OrderFilled, OrderSubmitted
 
 H = 3_600_000
 SYMBOL = "ETH/USDT"
@@ -94,3 +94,21 @@ def test_every_fill_lies_inside_its_bar(entry_open, points, stop, target, intrab
             assert low <= event.price <= high
             assert event.fill_id == f"{event.client_id}-f1"
     assert len(exchange.positions()) <= 1 and all(p.side == "long" for p in exchange.positions())
+
+
+def test_the_state_file_stays_small_on_a_long_run(tmp_path):
+    from exchange import paper
+
+    path = tmp_path / STATE_FILE
+    exchange = PaperExchange(state_path=path)
+    exchange.load_markets([SYMBOL], ts=0)
+    exchange.bar_closed(bar(0, 100, 101, 99, 100))
+    for i in range(3 * paper.KEEP_ENDED):
+        exchange.submit(submitted(f"s{i}", "sell", 1.0, "stop_market", stop=50.0, reduce_only=True))
+        exchange.cancel(OrderCancelRequested(ts=0, client_id=f"s{i}", symbol=SYMBOL))
+    exchange.submit(submitted("keep", "sell", 1.0, "stop_market", stop=50.0, reduce_only=True))
+    restored = PaperExchange(state_path=path)
+    assert len(json.loads(path.read_text())["orders"]) <= 2 * paper.KEEP_ENDED + 1
+    assert restored.fetch_order("keep", SYMBOL).status == "open"
+    assert restored.fetch_order(f"s{3 * paper.KEEP_ENDED - 1}", SYMBOL).status == "canceled"
+    assert restored.fetch_order("s0", SYMBOL) is None
