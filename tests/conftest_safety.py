@@ -63,10 +63,10 @@ def live_env(url: str, **extra: str) -> dict[str, str]:
     return env
 
 
-def start_bot(journal: Path, env: dict[str, str], log_path: Path, cwd: Path) -> subprocess.Popen:
+def start_bot(journal: Path, env: dict[str, str], log_path: Path, cwd: Path, *extra: str) -> subprocess.Popen:
     log = open(log_path, "a")
-    return subprocess.Popen([BOT, "live", "--exchange", "binance", "--journal", str(journal), "--json"], env=env,
-                            stdout=subprocess.PIPE, stderr=log, text=True, cwd=cwd)
+    return subprocess.Popen([BOT, "live", "--exchange", "binance", "--journal", str(journal), "--json", *extra],
+                            env=env, stdout=subprocess.PIPE, stderr=log, text=True, cwd=cwd)
 
 
 def events_of(journal: Path) -> list:
@@ -107,3 +107,25 @@ def log_records(log_path: Path) -> list[dict]:
         except ValueError:
             continue
     return records
+
+
+def secret_hits(roots, texts=()) -> list[str]:
+    """Every file under `roots` (and every captured output in `texts`) that contains a test secret."""
+    needles = [s.encode() for s in SECRETS]
+    hits = []
+    for root in roots:
+        for path in Path(root).rglob("*"):
+            if path.is_file():
+                data = path.read_bytes()
+                hits += [f"{path}: {n.decode()}" for n in needles if n in data]
+    for i, text in enumerate(texts):
+        hits += [f"output {i}: {s}" for s in SECRETS if s in text]
+    return hits
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]

@@ -157,3 +157,9 @@ def test_restart_without_safe_restart_stays_halted_and_with_it_clears_the_counte
     assert run_main("journal", "verify", str(journal))[0] == 0
     rc, _, err = run_main("journal", "replay", str(journal))
     assert rc == 0, err
+
+
+def test_no_key_or_webhook_in_anything_the_runs_wrote(tripped):
+    from conftest_safety import secret_hits
+
+    assert secret_hits([tripped["base"]], [tripped["out"], *map(str, tripped["slack"].messages)]) == []
