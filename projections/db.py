@@ -4,10 +4,10 @@
     query_df(journal_dir, sql) -> pandas.DataFrame
 
 The projection lives in `DIR/projections.duckdb` (the journal reader ignores it) and is
-caught up on each connect. Another process holding that file (DuckDB allows one writer
-process) or an unwritable directory never fails a query: the projection is then built
-in memory from the journal instead. Close the connection when done: an open read-write
-connection makes other processes fall back to the in-memory build.
+caught up on each connect. Another process holding that file never fails a query: an
+up-to-date file is shared read-only, otherwise (another process writes it, or the
+directory is unwritable) the projection is built in memory from the journal. Close the
+connection when done: an open read-write connection keeps other processes off the file.
 """
 from __future__ import annotations
 
@@ -17,14 +17,13 @@ from typing import TYPE_CHECKING, Any, Iterable
 import duckdb
 
 from journal.errors import BadInput
-from projections.schema import schema_fingerprint
+from projections.files import open_current_read_only, open_read_write, reopen
 from projections.store import CatchUp, RecordSource, catch_up, journal_signature, read_meta
 
 if TYPE_CHECKING:  # pandas costs ~1 s of import time; `journal sql` never needs it
     import pandas as pd
 
 DB_FILE = "projections.duckdb"
-_DAMAGED = ("not a valid DuckDB database", "version number", "corrupt", "Corrupt", "checksum")
 
 
 class QueryError(BadInput):
@@ -41,56 +40,13 @@ def _journal_records(journal_dir: Path, from_seq: int) -> Iterable[Any]:
     return read_records(journal_dir, from_seq=from_seq)
 
 
-def _open_file(path: Path) -> duckdb.DuckDBPyConnection | None:
-    """The projection file opened read-write, or None when another process holds it / unwritable."""
-    try:
-        return duckdb.connect(str(path))
-    except OSError:
-        return None
-    except duckdb.Error as exc:
-        if not any(sign in str(exc) for sign in _DAMAGED):
-            return None  # locked by another process, opened differently in this one, no permission
-    # Not a usable DuckDB file (damaged, or from an incompatible DuckDB): it is only a cache.
-    try:
-        for stale in (path, path.with_name(path.name + ".wal")):
-            stale.unlink(missing_ok=True)
-        return duckdb.connect(str(path))
-    except (duckdb.Error, OSError):
-        return None
-
-
-def _open_current_read_only(path: Path, signature: str) -> duckdb.DuckDBPyConnection | None:
-    """The projection file read-only, if it is already caught up with this journal signature.
-
-    Several processes may hold a DuckDB file read-only at once (but not beside a writer)."""
-    try:
-        con = duckdb.connect(str(path), read_only=True)
-    except (duckdb.Error, OSError):
-        return None
-    meta = read_meta(con)
-    if meta.get("schema") == schema_fingerprint() and meta.get("signature") == signature:
-        return con
-    con.close()
-    return None
-
-
-def _reopen(path: Path) -> duckdb.DuckDBPyConnection | None:
-    """Read-only when possible; else read-write (this process already holds the file read-write)."""
-    for read_only in (True, False):
-        try:
-            return duckdb.connect(str(path), read_only=read_only)
-        except (duckdb.Error, OSError):
-            continue
-    return None
-
-
 def connect_with_stats(journal_dir: str | Path, read_only_query: bool = False,
                        source: RecordSource = _journal_records) -> tuple[duckdb.DuckDBPyConnection, CatchUp, bool]:
     """connect() plus how the catch-up went and whether the in-memory fallback was used."""
     journal_dir = Path(journal_dir)
     signature = journal_signature(journal_dir)  # BadInput here for a missing/non-journal dir
     path = journal_dir / DB_FILE
-    con = _open_file(path)
+    con = open_read_write(path)
     if con is not None:
         try:
             result = catch_up(con, journal_dir, source, signature)
@@ -100,11 +56,11 @@ def connect_with_stats(journal_dir: str | Path, read_only_query: bool = False,
         if not read_only_query:
             return con, result, False
         con.close()
-        reopened = _reopen(path)
+        reopened = reopen(path)
         if reopened is not None:
             return reopened, result, False
     else:
-        current = _open_current_read_only(path, signature)
+        current = open_current_read_only(path, signature)
         if current is not None:
             return current, CatchUp(applied=0, rebuilt=False, last_seq=int(read_meta(current)["last_seq"])), False
     con = duckdb.connect(":memory:")  # the file is held by another process: build in memory
