@@ -78,9 +78,8 @@ def test_sigterm_finishes_the_bar_flushes_and_exits_0(data, tmp_path):
                              "--json"], cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             env=env())
     deadline = time.monotonic() + 120
-    while not any(journal.glob("*.seg")) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    time.sleep(1.0)
+    while journal_bytes(journal) < 16_384 and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.05)  # trading has begun
     proc.send_signal(signal.SIGTERM)
     out, err = proc.communicate(timeout=120)
     assert proc.returncode == 0, err
