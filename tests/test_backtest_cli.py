@@ -116,3 +116,16 @@ def test_a_bad_config_value_exits_2_naming_the_key(tmp_path):
     config.write_text('{"donchian_len": "twenty"}')
     done = backtest(tmp_path / "j", "--config", str(config))
     assert done.returncode == 2 and "donchian_len" in done.stderr and "config.json" in done.stderr
+
+
+def test_default_journal_dirs_are_fresh_and_symbols_parse_every_spelling(tmp_path):
+    from cli.run_options import fresh_dir, parse_symbols
+
+    first = fresh_dir(tmp_path, "backtest-abc")
+    assert first == tmp_path / "backtest-abc"
+    first.mkdir()
+    assert fresh_dir(tmp_path, "backtest-abc") == first  # empty: reused
+    (first / "00000000000000000001.seg").write_bytes(b"x")
+    assert fresh_dir(tmp_path, "backtest-abc") == tmp_path / "backtest-abc-2"
+    assert parse_symbols("btc/usdt", ["ETH/USDT,SOL/USDT", "BTC/USDT"]) == ("BTC/USDT", "ETH/USDT", "SOL/USDT")
+    assert parse_symbols(None, []) == ("BTC/USDT", "ETH/USDT")
