@@ -22,11 +22,11 @@ import typer
 
 from cli import control
 from cli.apps import bot_app
-from cli.bootstrap import RunSpec, paper_runtime
+from cli.bootstrap import RunSpec, Runtime, paper_runtime
 from cli.live_status import LiveStatus
 from cli.loop import Stopwatch
 from cli.paper_feed import paced, parse_speed
-from cli.run_options import REPO_ROOT, default_data_dir, load_run_config
+from cli.run_options import REPO_ROOT, RunConfig, default_data_dir, load_run_config
 from exchange.ohlcv import load_candles, timeframe_ms
 from journal.errors import BadInput
 from journal.reader import read_records
@@ -113,7 +113,7 @@ def default_paper_journal() -> Path:
     return REPO_ROOT / "data" / "paper" / f"paper-{stamp}"
 
 
-def metrics_observers(port: int | None, run_config, journal_dir: Path | None = None) -> tuple:
+def metrics_observers(port: int | None, run_config: RunConfig, journal_dir: Path | None = None) -> tuple:
     """Prometheus /metrics fed by every recorded event (a restart first replays the journal)."""
     if port is None:
         return ()
@@ -130,7 +130,7 @@ def metrics_observers(port: int | None, run_config, journal_dir: Path | None = N
     return (projector.apply,)
 
 
-def report(runtime, stopwatch: Stopwatch, stop: StopFlag, journal_dir: Path, as_json: bool) -> None:
+def report(runtime: Runtime, stopwatch: Stopwatch, stop: StopFlag, journal_dir: Path, as_json: bool) -> None:
     figures = {"run_id": runtime.session.run_id, "journal": str(journal_dir), "restarted": runtime.restarted,
                "stopped_by_signal": stop.signal, **runtime.summary.as_dict()}
     samples = sorted(stopwatch.samples_ms)
@@ -146,7 +146,7 @@ def report(runtime, stopwatch: Stopwatch, stop: StopFlag, journal_dir: Path, as_
     print(f"journal: {journal_dir}   (journal sql {journal_dir} \"SELECT * FROM trades\")")
 
 
-def run_binance(run_config, journal: Path | None, metrics_port: int | None, as_json: bool) -> None:
+def run_binance(run_config: RunConfig, journal: Path | None, metrics_port: int | None, as_json: bool) -> None:
     """The live Binance loop is wired by `cli.live_binance` when present."""
     try:
         from cli.live_binance import run as run_live_binance  # type: ignore[import-not-found]
