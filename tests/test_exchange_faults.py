@@ -178,3 +178,20 @@ def test_lost_cancel_answer_is_checked_and_reported_as_canceled(sim, adapter, ki
     assert reasons(events) == ["network"]
     assert [(type(e), e.client_id) for e in events[1:]] == [(OrderCanceled, "run1-00000002")]
     assert [o.status for o in sim.venue.algos.values()] == ["CANCELED"]
+
+
+def test_a_ban_lasts_its_retry_after_and_the_adapter_waits_it_out():
+    from exchange.binance_retry import RetryPolicy
+    from conftest_exchange import start_sim
+    from journal.events import EquityObserved
+
+    server = start_sim(retry_after_s=1, faults=FaultSpec(rates={"ban": 0.5}, seed=1))  # seed 1: first request banned
+    try:
+        impatient = make_adapter(server.url, retry=RetryPolicy(attempts=3, base_wait_s=0.01, max_wait_s=0.05))
+        assert reasons(impatient.observe_equity(0)) == ["rate_limit"] * 3  # retried inside the ban: all 418
+        server.set_faults(FaultSpec(rates={"ban": 0.5}, seed=1))  # same again; lifts the ban
+        patient = make_adapter(server.url, retry=RetryPolicy(attempts=3, base_wait_s=0.01, max_wait_s=2.0))
+        events = patient.observe_equity(0)
+        assert reasons(events) == ["rate_limit"] and isinstance(events[-1], EquityObserved)
+    finally:
+        server.stop()

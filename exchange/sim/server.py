@@ -37,6 +37,7 @@ class SimServer:
         self.wall = WallClock(self.faults.spec.clock_skew_ms)
         self.credentials = Credentials(key, secret)
         self.retry_after_s = retry_after_s
+        self._banned_until = 0.0
         self.lock = threading.Lock()
         self.httpd = ThreadingHTTPServer((host, port), _handler_for(self))
         self.httpd.daemon_threads = True
@@ -60,8 +61,10 @@ class SimServer:
         self.httpd.server_close()
 
     def set_faults(self, spec: FaultSpec) -> None:
+        """A new spec (and RNG), its clock skew, and no ban in force."""
         self.faults.configure(spec)
         self.wall.skew_ms = spec.clock_skew_ms
+        self._banned_until = 0.0
 
     def step(self, bars: int = 1) -> dict:
         with self.lock:
@@ -85,8 +88,13 @@ class SimServer:
             return 404, {"code": -5000, "msg": f"Path {path}, Method {method} is invalid"}, {}, None
         signed, handler = route
         if path not in UNFAULTED:
+            if time.monotonic() < self._banned_until:  # a ban lasts its Retry-After: hammering does not help
+                error = FAULT_ANSWERS["ban"]
+                return error.status, {"code": error.code, "msg": error.msg}, self._retry_headers(error), None
             kinds = REQUEST_FAULTS if signed else ("http_5xx", "rate_limit", "ban")
             fault = self.faults.roll(kinds)
+            if fault == "ban":
+                self._banned_until = time.monotonic() + self.retry_after_s
             if fault == "http_5xx":
                 return 503, "Service Unavailable", {}, None
             if fault:
