@@ -23,11 +23,14 @@ class AuditFold:
         self.orders: dict[str, OrderState] = {}
         self.errors: list[dict[str, Any]] = []
         self.trips: list[Trip] = []
+        self._wall = 0
 
     def _sym(self, symbol: str) -> SymbolState:
         return self.symbols.setdefault(symbol, SymbolState())
 
-    def apply(self, seq: int, ev: Event) -> None:
+    def apply(self, seq: int, ev: Event, wall: int = 0) -> None:
+        """`wall`: the record's recorded_at (wall ms), for durations as the operator lived them."""
+        self._wall = wall
         match ev:
             case SessionStarted():
                 for symbol in ev.symbols:
@@ -114,23 +117,25 @@ class AuditFold:
         symbols = [state.snapshot(name) for name, state in sorted(self.symbols.items())]
         orders = [o.snapshot() for o in self.orders.values() if o.status in OPEN_STATUSES]
         exposed = {s["symbol"] for s in symbols if s["side"] != "flat"}
-        return Trip(seq, ev, errors, symbols, orders, exposed)
+        return Trip(seq, ev, errors, symbols, orders, exposed, wall=self._wall)
 
     def _after_trip_action(self, seq: int, ev: EmergencyAction) -> None:
         if not self.trips:
             return
         trip = self.trips[-1]
-        trip.actions.append({"seq": seq, "ts": ev.ts, "after_ms": ev.ts - trip.event.ts, "policy": ev.policy,
+        trip.actions.append({"seq": seq, "ts": ev.ts, "after_ms": ev.ts - trip.event.ts,
+                             "after_wall_ms": self._wall - trip.wall, "policy": ev.policy,
                              "action": ev.action, "outcome": ev.outcome, "reason": ev.reason,
                              "symbol": ev.symbol, "trigger": ev.trigger})
         if ev.outcome == "done" and ev.action in SAFE_ACTIONS:
             for symbol in trip.exposed if ev.symbol is None else {ev.symbol} & trip.exposed:
-                trip.safe_at.setdefault(symbol, ev.ts)
+                trip.safe_at.setdefault(symbol, (ev.ts, self._wall))
 
     def _after_trip_close(self, seq: int, ev: PositionClosed) -> None:
         if self.trips and ev.symbol in self.trips[-1].exposed:
             trip = self.trips[-1]
-            trip.closes.append({"seq": seq, "ts": ev.ts, "after_ms": ev.ts - trip.event.ts, "symbol": ev.symbol,
+            trip.closes.append({"seq": seq, "ts": ev.ts, "after_ms": ev.ts - trip.event.ts,
+                                "after_wall_ms": self._wall - trip.wall, "symbol": ev.symbol,
                                 "qty": ev.qty, "exit_price": ev.exit_price, "pnl": ev.pnl, "reason": ev.reason})
 
     def _mark_flat(self, ts: int) -> None:
@@ -139,4 +144,4 @@ class AuditFold:
         trip = self.trips[-1]
         for symbol in trip.exposed - trip.safe_at.keys():
             if abs(self.symbols[symbol].qty) <= FLAT_EPS:
-                trip.safe_at[symbol] = ts
+                trip.safe_at[symbol] = (ts, self._wall)

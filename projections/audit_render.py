@@ -37,7 +37,8 @@ def render_audit(trips: list[dict[str, Any]], console: Console) -> None:
         return
     console.print(f"{len(trips)} kill-switch trip{'s' if len(trips) != 1 else ''}")
     for n, trip in enumerate(trips, 1):
-        console.rule(f"trip {n}: seq {trip['seq']} at {trip['time']} — reason {trip['reason']}")
+        console.rule(f"trip {n}: seq {trip['seq']} at {trip['time']} (recorded {trip['recorded_at']}) — "
+                     f"reason {trip['reason']}")
         limits = f"window {trip['window_sec']} s, max errors {trip['max_errors']}"
         console.print(f"  {limits}; equity before trip: {_fmt(trip['equity'])}")
         trigger = [{**e, "time": iso(e["ts"])} for e in trip["trigger"]]
@@ -48,13 +49,19 @@ def render_audit(trips: list[dict[str, Any]], console: Console) -> None:
         console.print(_table("open orders at trip", trip["open_orders"], ("client_id", "symbol", "side", "kind",
                                                                          "purpose", "qty", "filled_qty",
                                                                          "stop_price", "status"), "none"))
-        console.print(_table("emergency actions after trip", trip["actions"], ("seq", "after_ms", "policy",
+        console.print(_table("emergency actions after trip", trip["actions"], ("seq", "after_ms", "after_wall_ms",
+                                                                               "policy",
                                                                                "action", "symbol", "outcome",
                                                                                "reason"), "none"))
-        console.print(_table("positions closed after trip", trip["closes"], ("seq", "after_ms", "symbol", "qty",
+        console.print(_table("positions closed after trip", trip["closes"], ("seq", "after_ms", "after_wall_ms",
+                                                                             "symbol", "qty",
                                                                              "exit_price", "pnl", "reason"),
                              "none"))
-        console.print(f"  time to last emergency action: {_duration(trip['time_to_last_action_ms'], 'no action')}")
-        safe = _duration(trip["time_to_flat_or_protected_ms"],
-                         f"NOT reached (unresolved: {', '.join(trip['unresolved_symbols'])})")
+        last = _duration(trip["time_to_last_action_ms"], "no action")
+        last_wall = _duration(trip["time_to_last_action_wall_ms"], "no action")
+        console.print(f"  time to last emergency action: {last} event time, {last_wall} wall time")
+        never = f"NOT reached (unresolved: {', '.join(trip['unresolved_symbols'])})"
+        safe = _duration(trip["time_to_flat_or_protected_ms"], never)
+        if trip["time_to_flat_or_protected_wall_ms"] is not None:
+            safe += f" event time, {_duration(trip['time_to_flat_or_protected_wall_ms'], never)} wall time"
         console.print(f"  time to flat/protected: {safe}")

@@ -63,4 +63,5 @@ class Trip:
     exposed: set[str]  # symbols with a position at the trip
     actions: list[dict[str, Any]] = field(default_factory=list)
     closes: list[dict[str, Any]] = field(default_factory=list)
-    safe_at: dict[str, int] = field(default_factory=dict)  # symbol -> ts it became flat or protected
+    wall: int = 0  # recorded_at of the trip record (wall clock ms)
+    safe_at: dict[str, tuple[int, int]] = field(default_factory=dict)  # symbol -> (ts, wall) flat or protected

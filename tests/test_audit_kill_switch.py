@@ -169,3 +169,17 @@ def test_a_restart_reconcile_replaces_positions_and_open_orders(tmp_path):
     assert symbols[ETH]["side"] == "flat"
     assert [(o["client_id"], o["purpose"], o["stop_price"]) for o in trip["open_orders"]] == [
         ("b-s2", "reconcile", 96.0)]
+
+
+def test_durations_also_in_recording_wall_time(tmp_path):
+    from journal.writer import JournalWriter
+
+    wall = iter(range(1_800_000_000_000, 1_900_000_000_000, 250))  # each record 250 ms after the previous
+    with JournalWriter.open(tmp_path / "j", wall_clock=lambda: next(wall)) as writer:
+        for event in burst_then_flatten()[:25]:  # up to the BTC close at seq 24 and the action at 25
+            writer.append([event], durable=False)
+    trip = json.loads(journal_in_process("audit", tmp_path / "j", "--kill-switch", "--json").stdout)["kill_switch"][0]
+    assert [a["after_wall_ms"] for a in trip["actions"]] == [500, 750, 2_000]  # seqs 19, 20, 25 after 17
+    assert trip["time_to_last_action_wall_ms"] == 2_000
+    assert trip["time_to_flat_or_protected_wall_ms"] == 1_500  # BTC flat at its closing fill, seq 23
+    assert trip["time_to_flat_or_protected_ms"] == 1_900  # the same moment in event time
