@@ -40,7 +40,7 @@ def backtest(
     config: Optional[Path] = typer.Option(None, "--config", help="config JSON (strategy and risk keys)"),
     as_json: bool = typer.Option(False, "--json", help="print the summary as one JSON object"),
 ) -> None:
-    symbol_list = parse_symbols(symbols, ctx.args)
+    symbol_list = tuple(sorted(parse_symbols(symbols, ctx.args)))  # flag order never changes the journal
     run_config = load_run_config(config, timeframe, use_env=False)
     params = run_config.params
     data_dir = data if data is not None else default_data_dir()
