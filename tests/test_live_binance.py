@@ -32,7 +32,7 @@ BOT = str(Path(sys.executable).with_name("bot"))
 KEY, SECRET = "live-test-key-3c1d", "live-test-secret-77ab91"
 
 
-def wait_for(predicate, timeout: float = 60.0, what: str = "condition") -> None:
+def wait_for(predicate, timeout: float = 180.0, what: str = "condition") -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if predicate():
