@@ -90,22 +90,26 @@ def live(
         with LiveStatus(f"paper {runtime.session.run_id}", runtime.loop, runtime.summary, symbols,
                         enabled=sys.stdout.isatty() and not as_json) as status:
             for candle in paced(remaining, runtime.clock, pace, timeframe_ms(params.timeframe), stop.is_set):
-                runtime.loop.process(operator_requests(journal_dir, market_ts))
+                handle_operator_requests(runtime, journal_dir, market_ts)
                 stopwatch.candle_available()
                 runtime.loop.feed(candle)
                 market_ts = candle.ts
                 if pace is not None:
                     runtime.loop.flush(durable=True)  # paced: every bar visible to `journal tail --follow`
                 status.update()
-            runtime.loop.process(operator_requests(journal_dir, market_ts))
+            handle_operator_requests(runtime, journal_dir, market_ts)
     finally:
         runtime.close()
     report(runtime, stopwatch, stop, journal_dir, as_json)
 
 
-def operator_requests(journal_dir: Path, market_ts: int) -> list:
-    """`bot close` and friends, stamped with the paper market's time (its clock is the candles')."""
-    return [msgspec.structs.replace(event, ts=market_ts) for event in control.drain_requests(journal_dir)]
+def handle_operator_requests(runtime: Runtime, journal_dir: Path, market_ts: int) -> None:
+    """`bot close` and friends, stamped with the paper market's time (its clock is the candles').
+    A request file is marked done only once its event is durable in the journal."""
+    for path, event in control.pending_requests(journal_dir):
+        runtime.loop.process([msgspec.structs.replace(event, ts=market_ts)])
+        runtime.loop.flush(durable=True)
+        control.mark_done(path)
 
 
 def default_paper_journal() -> Path:
