@@ -58,8 +58,8 @@ def live_env(url: str, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("BINANCE_", "BOT_CONFIG", "SLACK_", "KILL_SWITCH", "SAFE_", "DAILY_", "AUTO_",
                                 "EMERGENCY_"))}
-    env.update(BINANCE_BASE_URL=url, BINANCE_KEY=KEY, BINANCE_SECRET=SECRET, POLL_SEC="0.05", LOOKBACK="60",
-               TESTNET="true", **extra)
+    env.update({"BINANCE_BASE_URL": url, "BINANCE_KEY": KEY, "BINANCE_SECRET": SECRET, "POLL_SEC": "0.05",
+                "LOOKBACK": "60", "TESTNET": "true", **extra})
     return env
 
 
