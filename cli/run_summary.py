@@ -52,8 +52,7 @@ class RunSummary:
             elif kind is PositionClosed:
                 self.trades += 1
                 self.wins += event.pnl > 0
-                self.pnl += event.pnl
-                self._mark(self.initial_equity + self.pnl)
+                self.pnl += event.pnl  # equity moves with the core's marks (one follows every exit)
             if kind_of(event) not in QUIET_KINDS:
                 self.recent.append(event)
 
