@@ -99,7 +99,7 @@ def start_bot(journal: Path, url: str, log) -> subprocess.Popen:
     env.update(BINANCE_BASE_URL=url, BINANCE_KEY=KEY, BINANCE_SECRET=SECRET, TESTNET="true", POLL_SEC="0.05",
                LOOKBACK=str(LOOKBACK), KILL_SWITCH_WINDOW_SEC="2", SAFE_RESTART="true")
     return subprocess.Popen([str(BIN / "bot"), "live", "--exchange", "binance", "--journal", str(journal), "--json"],
-                            env=env, stdout=subprocess.DEVNULL, stderr=log)
+                            env=env, stdout=subprocess.DEVNULL, stderr=log, cwd=journal.parent)
 
 
 def wait_idle(journal: Journal, candles: int, proc: subprocess.Popen, timeout: float = 180.0) -> bool:

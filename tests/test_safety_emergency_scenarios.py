@@ -244,3 +244,27 @@ def test_operator_flatten_closes_every_position_and_blocks_entries():
     assert actions(journal) == [("flatten", "block_entries", "done", "ok", None, "operator"),
                                 ("flatten", "close", "done", "ok", SYMBOL, "operator")]
     assert of(journal, ev.PositionClosed)[0].reason == "emergency" and state.protect_only
+
+
+# --------------------------------------------------------------------------- metrics
+
+
+def test_flatten_outcomes_feed_the_flatten_failure_and_partial_counters():
+    from prometheus_client import CollectorRegistry
+
+    from cli.metrics import MetricsProjector
+
+    skipped_params = replace(FLATTEN, emergency_min_pnl_to_close_pct=0.5)
+    bars = candles(ENTERED + [UP])
+    _, skipped = run(bars[:5] + [ev.FlattenRequested(ts=AFTER)] + bars[5:], skipped_params)
+    failing = replace(FLATTEN, emergency_min_pnl_to_close_pct=-1.0)
+    venue = SimVenue(failing)
+    venue.reject_purposes = {"emergency"}
+    _, failed = run(bars[:5] + [ev.FlattenRequested(ts=AFTER)] + bars[5:], failing, venue=venue)
+    registry = CollectorRegistry()
+    projector = MetricsProjector(registry, account="paper", timeframe="1h", universe=[SYMBOL])
+    for event in skipped + failed:
+        projector.apply(event)
+    partial = registry.get_sample_value("flatten_partial_total", {"account": "paper", "reason": "not_profitable"})
+    failures = registry.get_sample_value("flatten_failures_total", {"account": "paper", "reason": "order_error"})
+    assert (partial, failures) == (1.0, 1.0)
