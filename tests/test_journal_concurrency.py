@@ -137,3 +137,18 @@ def test_follow_from_a_future_seq_waits_for_it(tmp_path: Path) -> None:
 
     got = [r.seq for r in follow_records(path, from_seq=12, poll_interval=0.01, stop=stop)]
     assert got == [12, 13]
+
+
+def test_sigkill_during_durable_appends_keeps_every_acknowledged_record(tmp_path: Path) -> None:
+    path = tmp_path / "j"
+    writer = start_writer(path, total=200_000, batch=3, durable=True, segment_bytes=64_000)
+    first = wait_for_line(writer, "progress")
+    time.sleep(0.3)
+    writer.send_signal(signal.SIGKILL)
+    out, _ = writer.communicate(timeout=30)
+    acked = max(int(line.split()[1]) for line in [first, *out.splitlines()] if line.startswith("progress"))
+    with JournalWriter.open(path) as reopened:
+        last_good = reopened.recovered.last_good_seq if reopened.recovered else reopened.last_seq
+    assert last_good >= acked  # everything append() returned for is there
+    assert [r.event for r in read_records(path)][:last_good] == sample_events(last_good)
+    assert run_cli("verify", path)[0] == 0
