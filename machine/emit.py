@@ -7,16 +7,17 @@ from __future__ import annotations
 
 from journal.events import Event, OrderCancelRequested, OrderSubmitted
 from machine.ids import client_id_prefix, make_client_id
-from machine.state import State
+from machine.state import State, market_of
 
 
 class Out:
-    __slots__ = ("events", "prefix", "counter")
+    __slots__ = ("events", "prefix", "counter", "state")
 
     def __init__(self, state: State, events: list[Event] | None = None):
         self.events: list[Event] = events if events is not None else []
         self.prefix = client_id_prefix(state)
         self.counter = state.counter
+        self.state = state
 
     def add(self, event: Event) -> None:
         self.events.append(event)
@@ -34,6 +35,9 @@ class Out:
     ) -> str:
         self.counter += 1
         client_id = make_client_id(self.prefix, purpose, self.counter)
+        # A position's qty is a float sum of step multiples (pyramids, partial fills): send the venue the
+        # exact step multiple (7.883, not 7.883000000000001), rounded to the step's decimals.
+        qty = round(qty, market_of(self.state, symbol).step_dec)
         self.events.append(
             OrderSubmitted(
                 ts=ts,
