@@ -188,9 +188,11 @@ def decide_reconcile(state: State, e: ev.ReconcileObserved, p: Params) -> list[e
                          "reconcile_unprotected"))
     known = tuple(s for s in sorted(naked) if s not in unknown)
     if known:
+        reported = {act.get("client_id") for act in e.actions}  # ended at the venue: its answer follows
         for symbol in known:  # the journal's stop is gone at the venue: forget it so protect places a new one
             stop_id = state.sym[symbol].stop_id
-            emit.cancel(e.ts, symbol, stop_id, "reconcile_missing")
+            if stop_id not in reported:
+                emit.cancel(e.ts, symbol, stop_id, "reconcile_missing")
         replaced = _without_stops(state, known)
         emit_after = Out(replaced, out)
         emit_after.counter = emit.counter

@@ -163,3 +163,27 @@ def test_no_key_or_webhook_in_anything_the_runs_wrote(tripped):
     from conftest_safety import secret_hits
 
     assert secret_hits([tripped["base"]], [tripped["out"], *map(str, tripped["slack"].messages)]) == []
+
+
+def test_a_restart_that_finds_a_position_without_its_stop_places_a_new_one(tripped):
+    """The venue lost the stop while the bot was down: reconciliation sees the naked position and the
+    policy (protect_only) places a new reduce-only stop before trading resumes."""
+    journal, sim, symbol = tripped["journal"], tripped["sim"], tripped["symbol"]
+    state = folded(events_of(journal))
+    lost = state.sym[symbol].stop_id
+    with sim.lock:
+        order = next(o for o in sim.venue.algos.values() if o.client_id == lost)
+        order.status = "CANCELED"
+    sim.set_faults(FaultSpec())
+    runs = sum(1 for e in events_of(journal) if isinstance(e, SessionStarted))
+    proc = start_bot(journal, {**tripped["env"], "SAFE_RESTART": "true"}, tripped["log"], tripped["base"])
+    wait_for(lambda: sum(1 for e in events_of(journal) if isinstance(e, SessionStarted)) > runs
+             and isinstance(events_of(journal)[-1], (ClockObserved, EquityObserved)), what="restart")
+    rc, _ = stop_bot(proc)
+    assert rc == 0
+    actions = [(a.action, a.outcome, a.symbol) for a in events_of(journal)
+               if isinstance(a, EmergencyAction) and a.trigger == "reconcile_unprotected"]
+    assert ("ensure_stop", "done", symbol) in actions
+    new = folded(events_of(journal)).sym[symbol].stop_id
+    resting = {o["clientAlgoId"] for o in sim.venue.open_orders(None, algo=True)}
+    assert new != lost and new in resting
