@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any, Sequence
 
 import msgspec
-import pandas as pd
 
 from cli.bootstrap import RunSpec, backtest_runtime
 from cli.run_options import load_run_config
@@ -74,6 +73,8 @@ def decisions_of(journal_dir: Path, symbols: Sequence[str] | None = None) -> dic
 
 def metrics_of(trades: list[dict], equity: list[list], initial_equity: float) -> dict[str, Any]:
     """The seed's report_metrics (win rate, expectancy, MDD, profit factor, Sharpe), JSON-safe."""
+    import pandas as pd
+
     from projections.metrics import report_metrics
 
     trades_df = pd.DataFrame(trades, columns=["trade_id", "symbol", "side", "entry_ts", "exit_ts", "entry_price",

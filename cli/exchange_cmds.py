@@ -10,10 +10,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from cli.apps import bot_app
 from cli.run_options import parse_symbols
-from exchange.binance import BinanceExchange
-from exchange.binance_download import download_symbol, timeframe_ms
-from exchange.sim.boot import build_server
 from journal.errors import BadInput
+
+# ccxt (about a second to import) loads only inside the commands that need it.
 
 
 @bot_app.command("exchange-sim", help="Serve a local Binance USDⓈ-M compatible API on replayed candles "
@@ -32,6 +31,8 @@ def exchange_sim(
                                help="HMAC secret (env BINANCE_SECRET; default sim-secret)"),
     timeframe: str = typer.Option("1h", "--timeframe"),
 ) -> None:
+    from exchange.sim.boot import build_server
+
     server = build_server(data, host=host, port=port, speed=speed, start=start, faults=faults, key=key,
                           secret=secret, timeframe=timeframe)
     state = server.state()
@@ -58,6 +59,9 @@ def download(
     testnet: bool = typer.Option(False, "--testnet", help="Binance's testnet when no base URL is given"),
 ) -> None:
     symbol_list = parse_symbols(symbols, ctx.args)
+    from exchange.binance import BinanceExchange
+    from exchange.binance_download import download_symbol, timeframe_ms
+
     timeframe_ms(timeframe)
     if days <= 0:
         raise BadInput(f"--days {days}: must be positive")

@@ -8,10 +8,12 @@ filled: a silently interpolated bar would be a fact the market never printed.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
-import pandas as pd
+
+if TYPE_CHECKING:  # pandas loads lazily: `bot --help`, `bot health` and friends never pay for it
+    import pandas as pd
 
 from journal.errors import BadInput
 from journal.events import CandleClosed
@@ -43,6 +45,7 @@ def candle_file(data_dir: Path, timeframe: str, symbol: str) -> Path:
 
 
 def _read_frame(path: Path) -> pd.DataFrame:
+    import pandas as pd
     try:
         frame = pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path)
     except Exception as exc:  # any parser failure is the file's fault, reported in one line
@@ -55,6 +58,7 @@ def _read_frame(path: Path) -> pd.DataFrame:
 
 def _timestamps_ms(column: pd.Series, path: Path) -> np.ndarray:
     """Int ms UTC from int ms or ISO dates; a row that parses as neither is named."""
+    import pandas as pd
     if pd.api.types.is_integer_dtype(column):
         return column.to_numpy(dtype=np.int64)
     numeric = pd.to_numeric(column, errors="coerce")
@@ -104,6 +108,7 @@ def validate(ts: np.ndarray, values: dict[str, np.ndarray], path: Path, step_ms:
 
 def read_ohlcv(data_dir: Path, symbol: str, timeframe: str) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """Validated (timestamps ms, {open, high, low, close, volume}) of one symbol."""
+    import pandas as pd
     path = candle_file(data_dir, timeframe, symbol)
     frame = _read_frame(path)
     ts = _timestamps_ms(frame["timestamp"], path)
@@ -153,6 +158,7 @@ def load_candles(
 
 def parse_iso_ms(text: str, flag: str) -> int:
     """An ISO date/time (UTC when no zone is given) as int ms; bad text names the flag."""
+    import pandas as pd
     try:
         stamp = pd.Timestamp(text)
     except (ValueError, TypeError):
