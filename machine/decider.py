@@ -18,6 +18,7 @@ from machine.decide_ops import (
     decide_resume,
 )
 from machine import emergency
+from machine.emergency_reconcile import decide_reconcile
 from machine.decide_orders import decide_fill, decide_order_ended
 from machine.evolve import EVOLVERS, evolve
 from machine.params import Params
@@ -36,7 +37,7 @@ _DECIDERS = {
     ev.ProtectOnlyRequested: decide_protect_only,
     ev.ErrorObserved: decide_error,
     ev.DailyAnchorResetRequested: decide_anchor_reset,
-    ev.ReconcileObserved: emergency.decide_reconcile,
+    ev.ReconcileObserved: decide_reconcile,
     ev.FlattenRequested: emergency.decide_flatten,
 }
 

@@ -12,8 +12,6 @@ Order ids come from the caller's `Out` so one decide call never numbers an id tw
 """
 from __future__ import annotations
 
-from msgspec.structs import replace
-
 import machine.decide_orders as orders
 from journal import events as ev
 from machine.emit import Out, close_side
@@ -35,8 +33,8 @@ def pnl_pct(state: State, symbol: str, sym: Sym) -> float:
     return move if pos.side == "long" else -move
 
 
-def _action(ts: int, policy: str, action: str, outcome: str, reason: str, symbol: str | None,
-            trigger: str) -> ev.EmergencyAction:
+def action_event(ts: int, policy: str, action: str, outcome: str, reason: str, symbol: str | None,
+                 trigger: str) -> ev.EmergencyAction:
     return ev.EmergencyAction(ts=ts, policy=policy, action=action, outcome=outcome, reason=reason, symbol=symbol,
                               trigger=trigger)
 
@@ -48,7 +46,7 @@ def protect(state: State, ts: int, symbol: str, sym: Sym, p: Params, emit: Out, 
     placed = sym.stop_id is None
     if placed:
         orders.ensure_stop(state, ts, symbol, sym, p, emit)
-    emit.add(_action(ts, policy, "ensure_stop", "done", "ok", symbol, trigger))
+    emit.add(action_event(ts, policy, "ensure_stop", "done", "ok", symbol, trigger))
 
 
 def close(state: State, ts: int, symbol: str, sym: Sym, p: Params, emit: Out, trigger: str,
@@ -59,11 +57,11 @@ def close(state: State, ts: int, symbol: str, sym: Sym, p: Params, emit: Out, tr
     if pos is None or sym.exit_id is not None:
         return False
     if pnl_pct(state, symbol, sym) < p.emergency_min_pnl_to_close_pct:
-        emit.add(_action(ts, "flatten", "close", "skipped", "not_profitable", symbol, trigger))
+        emit.add(action_event(ts, "flatten", "close", "skipped", "not_profitable", symbol, trigger))
         if keep_stop:
             protect(state, ts, symbol, sym, p, emit, trigger, "flatten")
         return False
-    emit.add(_action(ts, "flatten", "close", "done", "ok", symbol, trigger))
+    emit.add(action_event(ts, "flatten", "close", "done", "ok", symbol, trigger))
     emit.order(ts, symbol, close_side(pos.side), "market", pos.qty, "emergency", reduce_only=True)
     for client_id in (*sym.tp_ids, sym.pyr_id):
         emit.cancel(ts, symbol, client_id, "emergency")
@@ -76,10 +74,10 @@ def apply_policy(state: State, ts: int, trigger: str, p: Params, emit: Out, poli
     `block=False` when entries are blocked already (the kill switch halts every symbol)."""
     policy = policy or p.emergency_policy
     if policy not in POLICIES:
-        emit.add(_action(ts, policy, "close", "failed", "missing_handler", None, trigger))
+        emit.add(action_event(ts, policy, "close", "failed", "missing_handler", None, trigger))
         return
     if block:
-        emit.add(_action(ts, policy, "block_entries", "done", "ok", None, trigger))
+        emit.add(action_event(ts, policy, "block_entries", "done", "ok", None, trigger))
     targets = sorted(state.sym) if symbols is None else symbols
     for symbol in targets:
         sym = state.sym.get(symbol, EMPTY_SYM)
@@ -110,7 +108,7 @@ def on_daily_dd(state: State, ts: int, p: Params, out: list[ev.Event]) -> bool:
     emit = Out(state, out)
     apply_policy(state, ts, "daily_dd", p, emit)
     if p.auto_testnet_on_dd:  # the shell switches a live session to testnet (cli.live_safety)
-        emit.add(_action(ts, p.emergency_policy, "switch_testnet", "done", "ok", None, "daily_dd"))
+        emit.add(action_event(ts, p.emergency_policy, "switch_testnet", "done", "ok", None, "daily_dd"))
     return emit.counter != state.counter
 
 
@@ -129,20 +127,20 @@ def on_stop_rejected(state: State, e: ev.OrderRejected, sym: Sym, p: Params, emi
         raw = last * (1.0 - pct) if pos.side == "long" else last * (1.0 + pct)
         market = market_of(state, symbol)
         price = stop_toward_price(pos.side, raw, market.tick, market.tick_dec)
-        emit.add(_action(e.ts, policy, "fallback_stop", "done", "order_error", symbol, "stop_rejected"))
+        emit.add(action_event(e.ts, policy, "fallback_stop", "done", "order_error", symbol, "stop_rejected"))
         emit.add(ev.StopMoved(ts=e.ts, symbol=symbol, side=pos.side, stop_price=price, reason="fallback",
                               prev_stop=sym.stop_price))
         emit.order(e.ts, symbol, close_side(pos.side), "stop_market", pos.qty, "stop", stop_price=price,
                    reduce_only=True)
         return
-    emit.add(_action(e.ts, policy, "fallback_stop", "failed", "order_error", symbol, "stop_failed"))
+    emit.add(action_event(e.ts, policy, "fallback_stop", "failed", "order_error", symbol, "stop_failed"))
     halted = sym.phase == "halted"  # an emergency close failed already: stop retrying, the operator acts
     if policy == "flatten" and not halted and close(state, e.ts, symbol, sym, p, emit, "stop_failed", False):
         return
     if policy not in POLICIES:
-        emit.add(_action(e.ts, policy, "ensure_stop", "failed", "missing_handler", symbol, "stop_failed"))
+        emit.add(action_event(e.ts, policy, "ensure_stop", "failed", "missing_handler", symbol, "stop_failed"))
     elif policy == "protect_only":
-        emit.add(_action(e.ts, policy, "ensure_stop", "failed", "order_error", symbol, "stop_failed"))
+        emit.add(action_event(e.ts, policy, "ensure_stop", "failed", "order_error", symbol, "stop_failed"))
     if not halted:
         emit.add(ev.Halted(ts=e.ts, symbol=symbol, reason="stop_failed"))
 
@@ -153,58 +151,8 @@ def close_failed(e: ev.OrderRejected | ev.OrderCanceled, rec: OrderRec) -> list[
     if rec.purpose != "emergency":
         return []
     reason = "order_error" if isinstance(e, ev.OrderRejected) else "no_response"
-    return [_action(e.ts, "flatten", "close", "failed", reason, e.symbol, "close_ended"),
+    return [action_event(e.ts, "flatten", "close", "failed", reason, e.symbol, "close_ended"),
             ev.Halted(ts=e.ts, symbol=e.symbol, reason="emergency_close_failed")]
-
-
-def _covered_at_venue(symbol: str, side: str, seen: ev.ReconcileObserved, state: State) -> bool:
-    """A reduce-only stop for the position is open at the venue, or is being (re)sent by reconciliation."""
-    stop_side = close_side(side)
-    for order in seen.open_orders:
-        if order.get("symbol") == symbol and order.get("order_kind") == "stop_market" \
-                and order.get("side") == stop_side and order.get("reduce_only"):
-            return True
-    for act in seen.actions:
-        rec = state.orders.get(act.get("client_id", ""))
-        if act.get("action") == "send" and rec is not None and rec.purpose == "stop" and rec.symbol == symbol:
-            return True
-    return False
-
-
-def decide_reconcile(state: State, e: ev.ReconcileObserved, p: Params) -> list[ev.Event]:
-    """A position at the venue without a stop there: the policy, for those symbols."""
-    naked = []
-    for position in e.positions:
-        symbol, side = position.get("symbol"), position.get("side")
-        if symbol and side and float(position.get("qty") or 0) > 0 and not _covered_at_venue(symbol, side, e, state):
-            naked.append(symbol)
-    if not naked:
-        return []
-    out: list[ev.Event] = []
-    emit = Out(state, out)
-    unknown = [s for s in naked if state.sym.get(s, EMPTY_SYM).pos is None]
-    for symbol in unknown:  # a venue position the journal never opened: nothing the core can size a stop from
-        emit.add(_action(e.ts, p.emergency_policy, "ensure_stop", "failed", "missing_handler", symbol,
-                         "reconcile_unprotected"))
-    known = tuple(s for s in sorted(naked) if s not in unknown)
-    if known:
-        reported = {act.get("client_id") for act in e.actions}  # ended at the venue: its answer follows
-        for symbol in known:  # the journal's stop is gone at the venue: forget it so protect places a new one
-            stop_id = state.sym[symbol].stop_id
-            if stop_id not in reported:
-                emit.cancel(e.ts, symbol, stop_id, "reconcile_missing")
-        replaced = _without_stops(state, known)
-        emit_after = Out(replaced, out)
-        emit_after.counter = emit.counter
-        apply_policy(replaced, e.ts, "reconcile_unprotected", p, emit_after, symbols=known)
-    return out
-
-
-def _without_stops(state: State, symbols: tuple[str, ...]) -> State:
-    syms = state.sym.copy()
-    for symbol in symbols:
-        syms[symbol] = replace(syms[symbol], stop_id=None)
-    return replace(state, sym=syms)
 
 
 def decide_flatten(state: State, e: ev.FlattenRequested, p: Params) -> list[ev.Event]:
