@@ -16,7 +16,7 @@ from typing import Any, Sequence
 
 import msgspec
 
-from cli.bootstrap import RunSpec, backtest_runtime
+from cli.bootstrap import RunSpec, run_backtest
 from cli.run_options import load_run_config
 from exchange.ohlcv import load_candles
 from journal.errors import BadInput
@@ -85,26 +85,20 @@ def metrics_of(trades: list[dict], equity: list[list], initial_equity: float) ->
     return {k: v for k, v in metrics.items() if v is None or isinstance(v, (int, float, str))}
 
 
-def run_backtest(data_dir: Path, symbols: Sequence[str], timeframe: str, bars: int, params: Params,
+def backtest_into(data_dir: Path, symbols: Sequence[str], timeframe: str, bars: int, params: Params,
                  settings: dict[str, Any], journal_dir: Path) -> None:
     candles = load_candles(data_dir, symbols, timeframe, bars=bars)
     if not candles:
         raise BadInput(f"{data_dir}: no candles for {', '.join(symbols)} {timeframe}")
-    spec = RunSpec(mode="backtest", journal_dir=journal_dir, params=params, symbols=tuple(symbols),
-                   timeframe=timeframe, settings=settings)
-    runtime = backtest_runtime(spec, candles)
-    try:
-        for candle in candles:
-            runtime.loop.feed(candle)
-    finally:
-        runtime.close()
+    run_backtest(RunSpec(mode="backtest", journal_dir=journal_dir, params=params, symbols=tuple(symbols),
+                         timeframe=timeframe, settings=settings), candles)
 
 
 def build_baseline(data_dir: Path, symbols: Sequence[str], timeframe: str, bars: int,
                    config: Path | None = None) -> dict[str, Any]:
     run_config = load_run_config(config, timeframe, use_env=False)
     with tempfile.TemporaryDirectory(prefix="baseline-") as tmp:
-        run_backtest(data_dir, symbols, timeframe, bars, run_config.params, run_config.settings, Path(tmp) / "j")
+        backtest_into(data_dir, symbols, timeframe, bars, run_config.params, run_config.settings, Path(tmp) / "j")
         recorded = decisions_of(Path(tmp) / "j")
     baseline = {"version": BASELINE_VERSION, "symbols": list(symbols), "timeframe": timeframe, "bars": bars,
                 **recorded}

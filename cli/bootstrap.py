@@ -85,6 +85,18 @@ def backtest_runtime(spec: RunSpec, candles: Sequence[CandleClosed], observers: 
                     durable=False, session_ts=start, observers=observers)
 
 
+def run_backtest(spec: RunSpec, candles: Sequence[CandleClosed], observers: Sequence[Observer] = ()) -> Runtime:
+    """A whole backtest: every candle through the loop, then the one fsync. Returns the closed runtime
+    (its `summary` holds the figures)."""
+    runtime = backtest_runtime(spec, candles, observers)
+    try:
+        for candle in candles:
+            runtime.loop.feed(candle)
+    finally:
+        runtime.close()
+    return runtime
+
+
 def paper_runtime(spec: RunSpec, session_ts: int, clock: Clock | None = None, ids: IdSource | None = None,
                   observers: Sequence[Observer] = ()) -> Runtime:
     """Paper trading as if live: the venue keeps its own state beside the journal."""

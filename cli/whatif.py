@@ -15,7 +15,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
-from cli.bootstrap import RunSpec, backtest_runtime
+from cli.bootstrap import RunSpec, run_backtest
 from cli.replay import params_from_session, replay_journal
 from cli.run_options import load_run_config
 from cli.run_summary import RunSummary
@@ -52,13 +52,7 @@ def run_whatif(directory: Path, config_path: Path, as_json: bool = False) -> Non
         spec = RunSpec(mode="backtest", journal_dir=Path(tmp) / "journal", params=run_config.params,
                        symbols=session.symbols, timeframe=session.timeframe, config_digest=run_config.digest,
                        settings=run_config.settings)
-        runtime = backtest_runtime(spec, candles)
-        try:
-            for candle in candles:
-                runtime.loop.feed(candle)
-        finally:
-            runtime.close()
-        whatif = runtime.summary.as_dict()
+        whatif = run_backtest(spec, candles).summary.as_dict()
     first = replayed.divergences[0].line() if replayed.divergences else None
     if as_json:
         print(json.dumps({"recorded": recorded, "whatif": whatif, "divergences": replayed.divergence_count,
