@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from journal.errors import BadInput
-from journal.framing import HEADER_SIZE, SEGMENT_RE, SegmentHeader, unpack_header
+from journal.framing import HEADER_SIZE, MAGIC, SEGMENT_RE, SegmentHeader, unpack_header
 
 
 class Segment(NamedTuple):
@@ -40,11 +40,20 @@ def read_header(path: Path) -> SegmentHeader:
     except OSError as exc:
         raise BadInput(f"{path}: cannot read segment ({exc.strerror})") from None
     except ValueError as exc:
+        if raw[: len(MAGIC)] == MAGIC and len(raw) == HEADER_SIZE and SEGMENT_RE.match(path.name):
+            # One of ours, damaged (a flipped bit): a check failure like a bad record, exit 1.
+            raise _damaged(path, str(exc)) from None
         raise BadInput(f"{path}: corrupt segment header at byte offset 0{_seq_note(path)}: {exc}") from None
     if SEGMENT_RE.match(path.name) and int(path.name[:20]) != header.first_seq:
-        raise BadInput(f"{path}: corrupt segment header at byte offset 0{_seq_note(path)}: "
-                       f"first seq {header.first_seq} does not match the file name")
+        raise _damaged(path, f"first seq {header.first_seq} does not match the file name")
     return header
+
+
+def _damaged(path: Path, reason: str) -> Exception:
+    """A segment that carries our magic but a damaged header: data damage (exit 1), not foreign input."""
+    from journal.scan import JournalCorrupt  # scan imports this module
+
+    return JournalCorrupt(str(path), 0, int(path.name[:20]), f"segment header: {reason}")
 
 
 def _seq_note(path: Path) -> str:

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from conftest_journal import make_journal, run_cli, segment_files
 from journal.errors import BadInput, CheckFailed
-from journal.framing import FRAME, HEADER_SIZE
+from journal.framing import FRAME, HEADER_SIZE, MAGIC
 from journal.verify import verify_journal
 
 
@@ -100,10 +100,16 @@ def test_journal_verify_exits_1_for_any_bit_of_any_record_byte(pristine: Path, t
     check_flip(pristine, tmp_path_factory.mktemp("flip") / "j", seg_index, offset, bit)
 
 
-def test_a_flipped_bit_in_a_segment_header_is_bad_input_naming_the_file(pristine: Path, tmp_path: Path) -> None:
+def test_a_flipped_bit_in_a_segment_header_is_reported_by_segment_offset_and_seq(pristine: Path,
+                                                                                  tmp_path: Path) -> None:
+    """Magic intact -> damage to a journal of ours (exit 1, like a bad record); magic hit -> not a segment (2)."""
     for offset in range(HEADER_SIZE):
         rc, err = flip_and_verify(pristine, tmp_path / "j", 1, offset, offset % 8)
         seg = segment_files(tmp_path / "j")[1]
-        assert rc == 2, (offset, err)
         assert err.count("\n") == 1
-        assert f"{seg}: corrupt segment header at byte offset 0 (seq {int(seg.name[:20])})" in err
+        if offset < len(MAGIC):
+            assert rc == 2, (offset, err)
+            assert f"{seg}: corrupt segment header at byte offset 0 (seq {int(seg.name[:20])})" in err
+        else:
+            assert rc == 1, (offset, err)
+            assert f"{seg}: bad record at byte offset 0 (seq {int(seg.name[:20])}): segment header" in err
