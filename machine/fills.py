@@ -13,6 +13,9 @@ from journal.events import OrderFilled
 from machine.state import FILL_ID_BATCH, EMPTY_SYM, ClosedTrade, Position, State, Sym, seen_fill, transition
 
 _QTY_EPS = 1e-12
+_QTY_DEC = 9
+"""Position sizes are sums of step-rounded fills: rounding the sum to 9 decimals removes float residue
+(no venue step is finer), so the stop sent for the position is the position, not a truncated 1 step less."""
 _STOP_REASONS = {"initial": "stop", "trail": "trail", "breakeven": "breakeven"}
 
 
@@ -41,7 +44,7 @@ def _open(sym: Sym, e: OrderFilled, purpose: str) -> Sym:
         return transition(sym, f"filled_{side}" if purpose == "entry" else "pyramid_filled")
     if pos.side != side:
         return replace(sym, fault=f"{purpose} fill {e.fill_id} on the opposite side of the open {pos.side}")
-    qty = pos.qty + e.qty
+    qty = round(pos.qty + e.qty, _QTY_DEC)  # 6.35 + 0.116 is 6.466, not 6.465999...: the venue truncates
     avg = (pos.avg_price * pos.qty + e.price * e.qty) / qty
     if purpose == "entry":
         pos = replace(pos, qty=qty, avg_price=avg, entry_price=avg, initial_qty=pos.initial_qty + e.qty,
@@ -59,7 +62,7 @@ def _reduce(sym: Sym, e: OrderFilled, purpose: str) -> tuple[Sym, float]:
     qty = min(e.qty, pos.qty)
     diff = e.price - pos.avg_price
     gross = diff * qty if pos.side == "long" else -diff * qty
-    left = pos.qty - qty
+    left = round(pos.qty - qty, _QTY_DEC)
     pos = replace(
         pos,
         qty=left,
