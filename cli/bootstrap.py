@@ -15,6 +15,7 @@ from typing import Any, Sequence
 
 import msgspec
 
+from cli import crash_hook
 from cli.clock import Clock, FixedIds, IdSource, RandomIds, SimClock, WallClock
 from cli.loop import Observer, RunLoop
 from cli.reconcile import Intents, reconcile
@@ -110,6 +111,7 @@ def paper_runtime(spec: RunSpec, session_ts: int, clock: Clock | None = None, id
 def assemble(spec: RunSpec, exchange: Exchange, clock: Clock, ids: IdSource, *, durable: bool, session_ts: int,
              observers: Sequence[Observer] = ()) -> Runtime:
     """Open (and recover) the journal, rebuild state, start the session, reconcile on restart."""
+    exchange = crash_hook.maybe_wrap(exchange)
     spec.journal_dir.mkdir(parents=True, exist_ok=True)
     journal = JournalWriter.open(spec.journal_dir)
     try:
