@@ -31,15 +31,18 @@ sys.path.insert(0, str(ROOT))
 from exchange.sim.boot import build_server  # noqa: E402
 from exchange.sim.faults import FaultSpec  # noqa: E402
 from journal.events import CandleClosed, ClockObserved, EquityObserved, ErrorObserved, OrderSubmitted  # noqa: E402
-from journal.reader import read_events  # noqa: E402
+from journal.reader import read_records  # noqa: E402
 
 BIN = Path(sys.executable).parent
 KEY, SECRET = "soak-key", "soak-secret"
-DEFAULT_FAULTS = ("http_5xx=0.05,rate_limit=0.03,ban=0.01,nonce=0.02,timeout_after_accept=0.03,drop_response=0.04,"
+DEFAULT_FAULTS = ("http_5xx=0.06,rate_limit=0.03,ban=0.01,nonce=0.02,timeout_after_accept=0.03,drop_response=0.04,"
                   "partial_fill=0.1,seed=7,hold_ms=10500")
 """About 10 % of all requests meet a fault; order placements meet timeouts, lost answers, partial fills on top."""
 DUST = 1e-9
 LOOKBACK = 60
+ACTIVE = {"ATR_TRAIL_K": "1.0"}
+"""A tight trail moves the stop (a new stop order + a cancel) on most bars in a position, so orders flow
+through the faulty venue several times faster than with the default 2.5 ATR trail."""
 
 
 def default_data() -> Path:
@@ -48,33 +51,32 @@ def default_data() -> Path:
 
 
 class Journal:
-    """Incremental counts over the bot's journal (re-read from the start: records are small)."""
+    """Incremental counts over the bot's journal (only records after the last one seen are read)."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        self.candles = self.orders = self.records = self.warm = 0
+        self.last: type | None = None
 
     def scan(self) -> tuple[int, int, type | None, int]:
-        """(live candles, orders sent, type of the last record, records); a warm-up candle counts -1/LOOKBACK
-        so that the whole warm-up (LOOKBACK bars per symbol) adds up to zero."""
-        candles = orders = records = warm = 0
-        last = None
+        """(live candles, orders sent, type of the last record, records); -1 candles while warming up."""
         try:
-            for event in read_events(self.path):
-                records += 1
+            for record in read_records(self.path, self.records + 1):
+                self.records = record.seq
+                event = record.event
                 kind = type(event)
                 if kind is CandleClosed:
                     if event.warmup:
-                        warm += 1
+                        self.warm += 1
                     else:
-                        candles += 1
+                        self.candles += 1
                 elif kind is OrderSubmitted:
-                    orders += 1
-                last = kind
-        except Exception:  # being created or mid-write: try again
-            return -1, -1, None, -1
-        if warm < 2 * LOOKBACK:
-            candles -= 1  # still warming up
-        return candles, orders, last, records
+                    self.orders += 1
+                self.last = kind
+        except Exception:  # being created or mid-write: read on from here next time
+            pass
+        candles = self.candles if self.warm >= 2 * LOOKBACK else -1
+        return candles, self.orders, self.last, self.records
 
 
 def unprotected(sim) -> tuple[int, int]:
@@ -97,7 +99,7 @@ def unprotected(sim) -> tuple[int, int]:
 def start_bot(journal: Path, url: str, log) -> subprocess.Popen:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("BINANCE_", "BOT_CONFIG", "SLACK_"))}
     env.update(BINANCE_BASE_URL=url, BINANCE_KEY=KEY, BINANCE_SECRET=SECRET, TESTNET="true", POLL_SEC="0.05",
-               LOOKBACK=str(LOOKBACK), KILL_SWITCH_WINDOW_SEC="2", SAFE_RESTART="true")
+               LOOKBACK=str(LOOKBACK), KILL_SWITCH_WINDOW_SEC="2", SAFE_RESTART="true", **ACTIVE)
     return subprocess.Popen([str(BIN / "bot"), "live", "--exchange", "binance", "--journal", str(journal), "--json"],
                             env=env, stdout=subprocess.DEVNULL, stderr=log, cwd=journal.parent)
 
@@ -134,6 +136,7 @@ def soak(orders_wanted: int, faults: str, journal_dir: Path, data: Path, max_bar
     log = open(journal_dir.parent / f"{journal_dir.name}.bot.log", "a")
     started = time.monotonic()
     bars = trips = checked = positions_seen = naked_closes = 0
+    faults_on = False
     proc = start_bot(journal_dir, sim.url, log)
     try:
         while True:
@@ -142,9 +145,12 @@ def soak(orders_wanted: int, faults: str, journal_dir: Path, data: Path, max_bar
                     raise RuntimeError(f"bot exited {proc.returncode}; see {log.name}")
                 trips += 1
                 sim.set_faults(FaultSpec())
+                faults_on = False
                 proc = start_bot(journal_dir, sim.url, log)
                 wait_idle(journal, 2 * bars, proc)
-            sim.set_faults(spec)
+            if not faults_on:  # (re)arming reseeds the injector: only after start-up, never per bar
+                sim.set_faults(spec)
+                faults_on = True
             held, naked = unprotected(sim)
             checked, positions_seen, naked_closes = checked + 1, positions_seen + held, naked_closes + naked
             orders = journal.scan()[1]
@@ -166,7 +172,7 @@ def soak(orders_wanted: int, faults: str, journal_dir: Path, data: Path, max_bar
     replay = subprocess.run([str(BIN / "journal"), "replay", str(journal_dir)], capture_output=True, text=True)
     injected = state["faults_injected"]
     return {
-        "orders": orders, "bars": bars, "faults_spec": faults, "faults_injected": injected,
+        "orders": orders, "bars": bars, "faults_spec": faults, "strategy_overrides": ACTIVE, "faults_injected": injected,
         "faults_total": sum(injected.values()), "fault_eligible_requests": rolls[0],
         "fault_rate": round(sum(injected.values()) / max(rolls[0], 1), 4),
         "duplicate_orders": state["duplicate_placements"], "unprotected_bar_closes": naked_closes,
