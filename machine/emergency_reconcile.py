@@ -30,15 +30,16 @@ def _covered_at_venue(symbol: str, side: str, seen: ev.ReconcileObserved, state:
 
 
 def decide_reconcile(state: State, e: ev.ReconcileObserved, p: Params) -> list[ev.Event]:
-    """A position at the venue without a stop there: the policy, for those symbols."""
+    """Record the reconciliation (`reconciled`: every difference found and what was done), then, for a
+    position at the venue without a stop there, the policy for those symbols."""
+    out: list[ev.Event] = [ev.Reconciled(ts=e.ts, differences=list(e.differences), actions=list(e.actions))]
     naked = []
     for position in e.positions:
         symbol, side = position.get("symbol"), position.get("side")
         if symbol and side and float(position.get("qty") or 0) > 0 and not _covered_at_venue(symbol, side, e, state):
             naked.append(symbol)
     if not naked:
-        return []
-    out: list[ev.Event] = []
+        return out
     emit = Out(state, out)
     unknown = [s for s in naked if state.sym.get(s, EMPTY_SYM).pos is None]
     for symbol in unknown:  # a venue position the journal never opened: nothing the core can size a stop from

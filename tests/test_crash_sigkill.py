@@ -28,7 +28,7 @@ from cli.run_options import load_run_config
 from conftest_lead import FIXTURES, backtest, run_main
 from exchange.paper import PaperExchange
 from exchange.paper_state import STATE_FILE
-from journal.events import CandleClosed, OrderFilled, OrderSubmitted
+from journal.events import CandleClosed, OrderFilled, OrderSubmitted, Reconciled
 from journal.reader import read_events
 
 BOT = str(Path(sys.executable).with_name("bot"))
@@ -109,6 +109,9 @@ def test_twenty_sigkills_at_the_critical_moments_end_like_an_uninterrupted_run(d
     events = list(read_events(journal))
     submitted = Counter(e.client_id for e in events if isinstance(e, OrderSubmitted))
     assert [cid for cid, n in submitted.items() if n > 1] == []
+    reconciled = [e for e in events if isinstance(e, Reconciled)]
+    assert len(reconciled) >= sum(kills.values())  # every restart records what it found and did
+    assert any(r.differences and r.actions for r in reconciled)
     assert fills(journal) == expected
     assert run_main("journal", "verify", str(journal))[0] == 0
     assert replay_journal(journal).ok
