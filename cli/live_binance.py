@@ -31,7 +31,9 @@ import msgspec
 from cli import control
 from cli.bootstrap import RunSpec, assemble
 from cli.clock import Clock, RandomIds, WallClock
-from cli.live_safety import SafetyWatch, alert_observer, live_orders_left, safe_restart, testnet_config
+from cli.live_safety import (
+    SafetyWatch, alert_observer, live_orders_left, safe_restart, secure_stops, testnet_config,
+)
 from cli.logs import configure_logging
 from cli.loop import Stopwatch
 from cli.run_options import REPO_ROOT
@@ -150,6 +152,9 @@ def run_session(run_config, journal: Path | None, metrics_port: int | None, as_j
                 next_poll += missed * int(config.poll_sec * 1000)
             while not stop.is_set() and clock.now_ms() < next_poll:
                 clock.sleep_until(min(next_poll, clock.now_ms() + 200))
+        if watch.trip is not None and not secure_stops(loop, exchange, symbols, journal_dir, clock.now_ms()):
+            log.error("kill switch: venue unreachable, stops re-checked at the next start",
+                      extra={"event": "kill_switch_stops_unverified"})
     finally:
         runtime.close()
     switch = None

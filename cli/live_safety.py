@@ -49,6 +49,25 @@ def safe_restart(runtime, enabled: bool, ts: int) -> bool:
     return True
 
 
+def secure_stops(loop, exchange, symbols: Sequence[str], journal_dir, ts: int) -> bool:
+    """Before a kill-switch exit: one reconciliation pass, so a stop whose intent is durable but never
+    reached the venue (its send met the error burst) is sent now, not at the next start. False when the
+    venue could not be reached (the next start reconciles again)."""
+    from cli.reconcile import Intents, reconcile
+    from exchange.binance_errors import VenueError
+    from journal.reader import read_events
+
+    loop.flush(durable=True)
+    intents = Intents()
+    for event in read_events(journal_dir):
+        intents.observe(event)
+    try:
+        reconcile(loop, exchange, symbols, intents, ts)
+    except VenueError:
+        return False
+    return True
+
+
 def live_orders_left(exchange, symbols: Sequence[str], prefix: str | None) -> dict[str, int]:
     """Our open orders at the venue: all of them, and those that could add exposure (not reduce-only)."""
     ours = [o for symbol in symbols for o in exchange.open_orders(symbol)
