@@ -23,6 +23,7 @@ from journal.lock import LOCK_NAME
 from journal.events import (
     DailyAnchorResetRequested,
     Event,
+    FlattenRequested,
     HaltRequested,
     ManualCloseRequested,
     ProtectOnlyRequested,
@@ -36,9 +37,11 @@ REQUEST_TYPES: tuple[type[Event], ...] = (
     ResumeRequested,
     ProtectOnlyRequested,
     DailyAnchorResetRequested,
+    FlattenRequested,
 )
 ControlRequest = (
     ManualCloseRequested | HaltRequested | ResumeRequested | ProtectOnlyRequested | DailyAnchorResetRequested
+    | FlattenRequested
 )
 
 _decoder = msgspec.json.Decoder(ControlRequest)
