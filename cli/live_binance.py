@@ -106,7 +106,9 @@ def run_session(run_config, journal: Path | None, metrics_port: int | None, as_j
     watch = SafetyWatch(switch_ends_session=mode == "live")
     stop = StopFlag()
     stop.install()
-    observers = (watch, alert_observer(config, clock.now_ms), *metrics_observers(metrics_port, run_config))
+    port = metrics_port if metrics_port is not None else config.metrics_port  # the seed: /metrics at boot
+    observers = (watch, alert_observer(config, clock.now_ms),
+                 *metrics_observers(port, run_config, journal_dir, account=mode, addr="0.0.0.0"))
     try:
         runtime = assemble(spec, exchange, clock, RandomIds(), durable=True, session_ts=clock.now_ms(),
                            observers=observers)

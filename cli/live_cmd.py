@@ -10,6 +10,7 @@ SIGINT/SIGTERM finish the current bar, flush, leave resting stops in place, exit
 from __future__ import annotations
 
 import json
+import logging
 import signal
 import statistics
 import sys
@@ -117,8 +118,12 @@ def default_paper_journal() -> Path:
     return REPO_ROOT / "data" / "paper" / f"paper-{stamp}"
 
 
-def metrics_observers(port: int | None, run_config: RunConfig, journal_dir: Path | None = None) -> tuple:
-    """Prometheus /metrics fed by every recorded event (a restart first replays the journal)."""
+def metrics_observers(port: int | None, run_config: RunConfig, journal_dir: Path | None = None, *,
+                      account: str = "paper", addr: str = "127.0.0.1") -> tuple:
+    """Prometheus /metrics fed by every recorded event (a restart first replays the journal).
+
+    A port that cannot be bound is logged loudly and trading goes on without /metrics: losing the
+    dashboard must never stop a bot that holds positions."""
     if port is None:
         return ()
     from prometheus_client import CollectorRegistry
@@ -126,11 +131,18 @@ def metrics_observers(port: int | None, run_config: RunConfig, journal_dir: Path
     from cli.metrics import MetricsProjector, start_metrics_server
 
     registry = CollectorRegistry()
-    projector = MetricsProjector(registry, account="paper", timeframe=run_config.params.timeframe,
+    projector = MetricsProjector(registry, account=account, timeframe=run_config.params.timeframe,
                                  universe=run_config.config.universe)
     if journal_dir is not None and any(journal_dir.glob("*.seg")):
         projector.apply_all(read_records(journal_dir))
-    start_metrics_server(port, registry, addr="127.0.0.1")
+    try:
+        start_metrics_server(port, registry, addr=addr)
+    except OSError as exc:
+        logging.getLogger("donchian_bot").error(
+            "metrics endpoint not started", extra={"event": "metrics_unavailable", "port": port,
+                                                   "error": exc.strerror})
+        print(f"bot: warning: /metrics not served: {addr}:{port}: {exc.strerror}", file=sys.stderr)
+        return ()
     return (projector.apply,)
 
 

@@ -10,6 +10,7 @@ import json
 import math
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -17,6 +18,7 @@ from pathlib import Path
 
 import msgspec
 import pytest
+import requests
 
 from cli.bootstrap import RunSpec, backtest_runtime
 from conftest_lead import FIXTURES, run_main
@@ -70,26 +72,30 @@ def live_env(url: str, **extra: str) -> dict[str, str]:
 def live_run(tmp_path_factory):
     sim = build_server(FIXTURES, key=KEY, secret=SECRET, speed=0.0, retry_after_s=0).start()
     journal = tmp_path_factory.mktemp("live") / "journal"
+    with socket.socket() as probe:  # a free port for /metrics (config metrics_port, env METRICS_PORT)
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
     proc = subprocess.Popen([BOT, "live", "--exchange", "binance", "--journal", str(journal), "--json"],
-                            env=live_env(sim.url), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            cwd=tmp_path_factory.getbasetemp())
+                            env=live_env(sim.url, METRICS_PORT=str(port)), stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, cwd=tmp_path_factory.getbasetemp())
     try:
         wait_for(lambda: count(journal, CandleClosed) >= 120, what="warm-up candles")  # 60 bars x 2 symbols
         bars = 150
         for i in range(bars):
             sim.step(1)
             wait_for(lambda: caught_up(journal, 120 + 2 * (i + 1)), what=f"bar {i}")
+        scraped = requests.get(f"http://127.0.0.1:{port}/metrics", timeout=10).text
         proc.send_signal(signal.SIGTERM)
         out, err = proc.communicate(timeout=60)
     finally:
         if proc.poll() is None:
             proc.kill()
         sim.stop()
-    return proc.returncode, out, err, journal, sim
+    return proc.returncode, out, err, journal, sim, scraped
 
 
 def test_sigterm_exits_zero_and_the_journal_verifies_and_replays(live_run):
-    rc, out, err, journal, _ = live_run
+    rc, out, err, journal, _, _ = live_run
     assert rc == 0, err
     summary = json.loads(out.strip().splitlines()[-1])
     assert summary["bars"] >= 300
@@ -99,7 +105,7 @@ def test_sigterm_exits_zero_and_the_journal_verifies_and_replays(live_run):
 
 
 def test_every_order_has_a_venue_answer_recorded(live_run):
-    *_, journal, _ = live_run
+    *_, journal, _, _ = live_run
     events = list(read_events(journal))
     submitted = {e.client_id for e in events if isinstance(e, OrderSubmitted)}
     answered = {e.client_id for e in events if isinstance(e, (OrderAccepted, OrderRejected, OrderFilled))}
@@ -111,7 +117,7 @@ def test_every_order_has_a_venue_answer_recorded(live_run):
 
 
 def test_warmup_candles_decide_nothing(live_run):
-    *_, journal, _ = live_run
+    *_, journal, _, _ = live_run
     records = list(read_records(journal))
     last_warm = max(r.seq for r in records if isinstance(r.event, CandleClosed) and r.event.warmup)
     early = [r for r in records if r.seq < last_warm and not is_input(r.event)]
@@ -119,7 +125,7 @@ def test_warmup_candles_decide_nothing(live_run):
 
 
 def test_live_decisions_equal_paper_decisions_on_the_same_candles(live_run, tmp_path):
-    *_, journal, _ = live_run
+    *_, journal, _, _ = live_run
     events = list(read_events(journal))
     session = next(e for e in events if isinstance(e, SessionStarted))
     params = msgspec.convert(session.settings["params"], Params)
@@ -162,3 +168,11 @@ def test_live_decisions_equal_paper_decisions_on_the_same_candles(live_run, tmp_
         assert not far, far
         assert [t for t in trades(events) if t[0] == symbol] == [t for t in trades(paper) if t[0] == symbol]
     assert trades(events), "150 live bars should close at least one trade"
+
+
+def test_metrics_are_served_at_boot_with_the_session_account(live_run):
+    *_, scraped = live_run
+    assert 'bot_equity{account="testnet"}' in scraped
+    assert "bot_heartbeat_ts" in scraped
+    assert 'bot_signal_emitted_total{symbol="BTC/USDT",timeframe="1h"}' in scraped
+    assert KEY not in scraped and SECRET not in scraped
