@@ -16,6 +16,8 @@ import struct
 import time
 from pathlib import Path
 
+from typing import Union
+
 import msgspec
 
 from journal.errors import BadInput
@@ -39,10 +41,7 @@ REQUEST_TYPES: tuple[type[Event], ...] = (
     DailyAnchorResetRequested,
     FlattenRequested,
 )
-ControlRequest = (
-    ManualCloseRequested | HaltRequested | ResumeRequested | ProtectOnlyRequested | DailyAnchorResetRequested
-    | FlattenRequested
-)
+ControlRequest = Union[REQUEST_TYPES]  # type: ignore[valid-type]  # one list: the tuple above
 
 _decoder = msgspec.json.Decoder(ControlRequest)
 

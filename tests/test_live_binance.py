@@ -13,7 +13,6 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import msgspec
@@ -22,6 +21,7 @@ import requests
 
 from cli.bootstrap import RunSpec, backtest_runtime
 from conftest_lead import FIXTURES, run_main
+from conftest_safety import wait_for as safety_wait_for
 from exchange.sim.boot import build_server
 from journal.events import (
     CandleClosed, ClockObserved, EquityObserved, FundingObserved, OrderAccepted, OrderFilled, OrderRejected, OrderSubmitted, PositionClosed, SessionStarted,
@@ -34,13 +34,8 @@ BOT = str(Path(sys.executable).with_name("bot"))
 KEY, SECRET = "live-test-key-3c1d", "live-test-secret-77ab91"
 
 
-def wait_for(predicate, timeout: float = 180.0, what: str = "condition") -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
+def wait_for(predicate, what: str = "condition") -> None:
+    safety_wait_for(predicate, timeout=180.0, what=what)  # start-up headroom on a loaded machine
 
 
 def count(journal: Path, kind: type) -> int:
