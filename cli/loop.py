@@ -15,7 +15,10 @@ from collections import deque
 from typing import Any, Callable, Iterable, Protocol, Sequence
 
 from exchange.port import Exchange
-from journal.events import CandleClosed, Event, OrderCancelRequested, OrderFilled, OrderSubmitted, SessionStarted, kind_of
+from journal.events import (
+    CandleClosed, Event, OrderAccepted, OrderCanceled, OrderCancelRequested, OrderFilled, OrderRejected, OrderSubmitted,
+    SessionStarted, kind_of,
+)
 from machine.decider import initial_state, step
 from machine.params import Params
 
@@ -23,6 +26,8 @@ Observer = Callable[[Event], None]
 BATCH_EVENTS = 4096
 """Non-durable records are appended in batches this large (one journal call each)."""
 _ACTION_TYPES = (OrderSubmitted, OrderCancelRequested)
+_ANSWER_TYPES = (OrderAccepted, OrderRejected, OrderFilled, OrderCanceled)
+"""A venue's answer to an order: after one, the order's state is known."""
 
 
 class JournalSink(Protocol):
@@ -47,6 +52,7 @@ class RunLoop:
         self.inputs = 0
         self.already_recorded: set[tuple] = set()
         self._pending: list[Event] = []  # recorded in order, appended in batches
+        self.unanswered: dict[str, OrderSubmitted] = {}  # durable intents the venue never answered
 
     def start(self, session: SessionStarted) -> None:
         """Record the session, then the venue rules of every symbol."""
@@ -55,6 +61,8 @@ class RunLoop:
 
     def feed(self, candle: CandleClosed) -> None:
         """One closed bar through the exchange and the core."""
+        if self.unanswered:
+            self.resend_unanswered()
         answers = self.exchange.advance(candle)
         if answers:
             self.process(self._fresh(answers))
@@ -87,9 +95,23 @@ class RunLoop:
             if answers:
                 queue.extend(answers)
 
+    def resend_unanswered(self) -> None:
+        """An intent whose every attempt failed before the venue answered (5xx, bans, timeouts
+        past the retries) may never have reached it: the core believes the order is live, so
+        a stop would be missing. Send it again, same client id (the adapter looks it up first,
+        so it is never placed twice), until the venue answers or the core cancels it."""
+        for order in list(self.unanswered.values()):
+            answers = self.exchange.submit(order)
+            if any(type(a) in _ANSWER_TYPES and a.client_id == order.client_id for a in answers):
+                del self.unanswered[order.client_id]
+            if answers:
+                self.process(answers)
+
     def _handle(self, event: Event) -> list[Event]:
         """One input: step the core, record input + decisions, execute the intents.
         Returns the venue's answers (inputs still to process)."""
+        if self.unanswered and type(event) in _ANSWER_TYPES:
+            self.unanswered.pop(event.client_id, None)
         self.state, decisions = step(self.state, event, self.params)
         self.inputs += 1
         pending = self._pending
@@ -119,8 +141,12 @@ class RunLoop:
             if type(action) is OrderSubmitted:
                 if self.on_order_sent is not None:
                     self.on_order_sent(action)
-                answers.extend(self.exchange.submit(action))
+                got = self.exchange.submit(action)
+                if not any(type(a) in _ANSWER_TYPES and a.client_id == action.client_id for a in got):
+                    self.unanswered[action.client_id] = action
+                answers.extend(got)
             else:
+                self.unanswered.pop(action.client_id, None)  # never resend what the core now cancels
                 answers.extend(self.exchange.cancel(action))
         return answers
 

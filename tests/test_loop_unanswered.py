@@ -1,0 +1,61 @@
+"""An order intent whose every attempt failed before the venue answered is sent again next bar.
+
+The core believes the order is live (a stop, say), so silently dropping it would leave a position naked
+until a restart — the fault soak caught exactly that. The resend uses the same client id (adapters look it
+up first), stops once the venue answers, and never resends what the core has since canceled."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from cli.bootstrap import RunSpec, assemble
+from cli.clock import FixedIds, SimClock
+from cli.replay import replay_journal
+from exchange.ohlcv import load_candles
+from exchange.paper import PaperExchange
+from journal.events import ErrorObserved, OrderAccepted, OrderSubmitted
+from journal.reader import read_events
+from machine.params import Params
+
+FIXTURES = Path(__file__).parent / "data" / "ohlcv"
+CANDLES = load_candles(FIXTURES, ("BTC/USDT",), "1h", bars=400)
+
+
+class LosesFirstStop(PaperExchange):
+    """The first stop placement never reaches the venue: every attempt failed (5xx), only errors come back."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.lost: str | None = None
+        self.placed: list[str] = []
+
+    def submit(self, order):
+        if order.purpose == "stop" and self.lost is None:
+            self.lost = order.client_id
+            return [ErrorObserved(ts=order.ts, reason="network", message="503 x3", symbol=order.symbol,
+                                  client_id=order.client_id)]
+        self.placed.append(order.client_id)
+        return super().submit(order)
+
+
+def run(journal: Path) -> LosesFirstStop:
+    venue = LosesFirstStop()
+    # no trail, breakeven or pyramid: nothing else would replace the lost stop
+    params = Params(atr_trail_k=1000.0, breakeven_atr_k=1000.0, enable_pyramiding=False)
+    spec = RunSpec(mode="paper", journal_dir=journal, params=params, symbols=("BTC/USDT",), timeframe="1h")
+    runtime = assemble(spec, venue, SimClock(), FixedIds("t"), durable=False, session_ts=CANDLES[0].ts)
+    try:
+        for candle in CANDLES:
+            runtime.loop.feed(candle)
+    finally:
+        runtime.close()
+    return venue
+
+
+def test_a_stop_the_venue_never_answered_is_sent_again_with_the_same_client_id(tmp_path):
+    venue = run(tmp_path / "j")
+    assert venue.lost is not None, "the strategy should place a stop in 400 bars"
+    events = list(read_events(tmp_path / "j"))
+    assert venue.placed.count(venue.lost) == 1, "resent exactly once, then answered"
+    assert any(isinstance(e, OrderAccepted) and e.client_id == venue.lost for e in events)
+    assert sum(isinstance(e, OrderSubmitted) and e.client_id == venue.lost for e in events) == 1  # one intent
+    assert replay_journal(tmp_path / "j").ok
