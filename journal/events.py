@@ -360,7 +360,8 @@ class ManualClose(Event, tag="manual_close"):
 
 
 class ErrorRaised(Event, tag="error_raised"):
-    """A broken invariant in the core (e.g. an illegal state transition); the symbol halts."""
+    """A broken invariant in the core: `illegal_transition` halts the symbol; `late_fill` (a partial
+    entry or pyramid filled after its position closed) is closed at once and trading goes on."""
 
     symbol: str | None
     reason: str

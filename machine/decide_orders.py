@@ -43,12 +43,31 @@ def decide_fill(state: State, e: ev.OrderFilled, p: Params) -> list[ev.Event]:
         for client_id in (sym.stop_id, *sym.tp_ids, sym.pyr_id, sym.entry_id, sym.exit_id):
             emit.cancel(e.ts, e.symbol, client_id, "position_closed")
         return out
+    if sym.pos is not None and sym.late_fill == e.fill_id:
+        _close_late_fill(state, e, sym, p, emit)
+        return out
     if sym.pos is not None and sym.exit_id is None:
         ensure_stop(state, e.ts, e.symbol, sym, p, emit)
         if p.tp_levels and sym.entry_id is None and not sym.tp_ids and sym.pos.adds == 0 \
                 and e.client_id == sym.pos.trade_id:
             _place_take_profits(state, e.ts, e.symbol, sym, p, emit)
     return out
+
+
+def _close_late_fill(state: State, e: ev.OrderFilled, sym: Sym, p: Params, emit: Out) -> None:
+    """An opening fill that landed after its position closed (or while it is being closed): the
+    remainder of a partial entry or pyramid whose cancel came too late. It is not a trade the
+    strategy chose, so it is protected by a stop and closed at market at once; the symbol keeps
+    trading. The close ignores `emergency_min_pnl_to_close_pct`: keeping it would be a choice."""
+    pos = sym.pos
+    assert pos is not None
+    emit.add(ev.ErrorRaised(ts=e.ts, symbol=e.symbol, reason="late_fill",
+                            detail=f"fill {e.fill_id} of {e.client_id} ({e.qty}) landed with no position to join; "
+                                   "closing it"))
+    ensure_stop(state, e.ts, e.symbol, sym, p, emit)
+    emit.add(ev.EmergencyAction(ts=e.ts, policy="flatten", action="close", outcome="done", reason="ok",
+                                symbol=e.symbol, trigger="late_fill"))
+    emit.order(e.ts, e.symbol, close_side(pos.side), "market", e.qty, "emergency", reduce_only=True)
 
 
 def ensure_stop(state: State, ts: int, symbol: str, sym: Sym, p: Params, emit: Out) -> None:

@@ -25,9 +25,17 @@ def close_reason(purpose: str, stop_reason: str) -> str:
     return purpose
 
 
-def _open(sym: Sym, e: OrderFilled, purpose: str) -> Sym:
+def _open(sym: Sym, e: OrderFilled, purpose: str, ours: bool) -> Sym:
+    """Grow (or open) the position. An opening fill that lands while flat after the first fill, or
+    while the position is being closed (the remainder of a partial entry or pyramid, filled after the
+    stop or an exit took the position), is a *late fill*: the ledger takes it as it is, and decide
+    closes it at once (`late_fill`) instead of treating it as a trade. Only for one of our live
+    orders (`ours`): a fill of an order we never placed is an illegal trigger and halts."""
     pos = sym.pos
     side = "long" if e.side == "buy" else "short"
+    late = ours and ((sym.phase == "flat" and pos is None) or sym.phase == "exiting")
+    if late:
+        sym = replace(sym, late_fill=e.fill_id)
     if pos is None:
         pos = Position(
             side=side,
@@ -41,6 +49,8 @@ def _open(sym: Sym, e: OrderFilled, purpose: str) -> Sym:
             fees=e.fee,
         )
         sym = replace(sym, pos=pos)
+        if late:
+            return transition(sym, f"late_fill_{side}")
         return transition(sym, f"filled_{side}" if purpose == "entry" else "pyramid_filled")
     if pos.side != side:
         return replace(sym, fault=f"{purpose} fill {e.fill_id} on the opposite side of the open {pos.side}")
@@ -51,6 +61,8 @@ def _open(sym: Sym, e: OrderFilled, purpose: str) -> Sym:
                       fees=pos.fees + e.fee)
         return replace(sym, pos=pos)
     pos = replace(pos, qty=qty, avg_price=avg, fees=pos.fees + e.fee, adds=pos.adds + 1)
+    if late:
+        return replace(sym, pos=pos)  # still exiting: the added quantity is closed with the rest
     return transition(replace(sym, pos=pos), "pyramid_filled")
 
 
@@ -86,7 +98,7 @@ def _reduce(sym: Sym, e: OrderFilled, purpose: str) -> tuple[Sym, float]:
         fees=pos.fees,
         reason=close_reason(purpose, sym.stop_reason),
     )
-    return transition(replace(sym, pos=None, closed=closed), "flattened"), gross
+    return transition(replace(sym, pos=None, closed=closed, late_fill=""), "flattened"), gross
 
 
 def apply_fill(state: State, e: OrderFilled) -> State:
@@ -105,7 +117,7 @@ def apply_fill(state: State, e: OrderFilled) -> State:
     sym = state.sym.get(e.symbol, EMPTY_SYM)
     cash = state.cash - e.fee
     if purpose in ("entry", "pyramid"):
-        sym = _open(sym, e, purpose)
+        sym = _open(sym, e, purpose, rec is not None)
         if e.client_id not in orders:
             sym = replace(sym, entry_id=None) if sym.entry_id == e.client_id else sym
             sym = replace(sym, pyr_id=None) if sym.pyr_id == e.client_id else sym

@@ -33,6 +33,8 @@ TRANSITIONS: tuple[dict, ...] = (
     {"trigger": "filled_long", "source": "entering", "dest": "long"},
     {"trigger": "filled_short", "source": "entering", "dest": "short"},
     {"trigger": "pyramid_filled", "source": _IN_POSITION, "dest": "pyramided"},
+    {"trigger": "late_fill_long", "source": "flat", "dest": "long"},
+    {"trigger": "late_fill_short", "source": "flat", "dest": "short"},
     {"trigger": "request_exit", "source": _IN_POSITION, "dest": "exiting"},
     {"trigger": "exit_failed_long", "source": "exiting", "dest": "long"},
     {"trigger": "exit_failed_short", "source": "exiting", "dest": "short"},

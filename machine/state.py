@@ -81,6 +81,7 @@ class Sym(msgspec.Struct, frozen=True, kw_only=True):
     block_short: bool = False
     closed: ClosedTrade | None = None
     fault: str = ""  # an illegal trigger met in evolve; decide reports it and halts
+    late_fill: str = ""  # fill id of an opening fill that landed after its position closed (decide closes it)
 
 
 EMPTY_SYM = Sym()

@@ -156,3 +156,35 @@ def test_equity_observed_rebases_the_ledger():
     from machine.state import equity
 
     assert equity(state) == 12_345.0
+
+
+def test_late_remainder_of_a_partial_entry_after_the_stop_is_closed_at_once_and_trading_goes_on():
+    """The venue fills the rest of a partial entry after the stop took the position (our cancel came
+    too late): the core protects that quantity, closes it at market and keeps the symbol trading."""
+    state, order = entered_order()
+    half = round(order.qty / 2, 3)
+    state, d1 = step(state, fill(order, half, "f1"), SCENARIO)
+    stop = of(d1, ev.OrderSubmitted)[0]
+    stop_fill = ev.OrderFilled(ts=bar_ts(5), client_id=stop.client_id, symbol=SYMBOL, fill_id="s1", side="sell",
+                               qty=half, price=stop.stop_price, fee=0.0, purpose="stop")
+    state, closed = step(state, stop_fill, SCENARIO)
+    assert of(closed, ev.PositionClosed) and state.sym[SYMBOL].phase == "flat"
+    state, late = step(state, fill(order, order.qty - half, "f2", price=98.0, ts=bar_ts(6)), SCENARIO)
+    kinds = [ev.kind_of(d) for d in late]
+    assert "halted" not in kinds
+    error = of(late, ev.ErrorRaised)[0]
+    assert error.reason == "late_fill" and "f2" in error.detail
+    protective, close = of(late, ev.OrderSubmitted)
+    assert protective.purpose == "stop" and protective.qty == pytest.approx(order.qty - half)
+    assert protective.stop_price < 98.0  # a fresh initial stop below the late fill, not the old trade's level
+    assert close.purpose == "emergency" and close.reduce_only and close.qty == pytest.approx(order.qty - half)
+    assert of(late, ev.EmergencyAction)[0].trigger == "late_fill"
+    assert state.sym[SYMBOL].phase == "exiting"
+    close_fill = ev.OrderFilled(ts=bar_ts(6), client_id=close.client_id, symbol=SYMBOL, fill_id="c1", side="sell",
+                                qty=close.qty, price=97.9, fee=0.0, purpose="emergency")
+    state, done = step(state, close_fill, SCENARIO)
+    (trade,) = of(done, ev.PositionClosed)
+    assert trade.reason == "emergency" and trade.qty == pytest.approx(order.qty - half)
+    assert [c.client_id for c in of(done, ev.OrderCancelRequested)] == [protective.client_id]
+    sym = state.sym[SYMBOL]
+    assert sym.phase == "flat" and sym.pos is None and not sym.fault and not sym.late_fill
