@@ -7,7 +7,6 @@ recovers a torn tail (see journal.recovery) before anything is appended.
 """
 from __future__ import annotations
 
-import hashlib
 import os
 import time
 from pathlib import Path
@@ -16,8 +15,9 @@ from typing import Callable, Sequence
 from journal.codec import decode_record, encode
 from journal.events import SCHEMA_VERSION, Event, JournalRecovered, SessionStarted
 from journal.framing import (
-    DIGEST_SIZE,
+    CHAIN_SEED,
     FRAME,
+    FRAME_SIZE,
     HEADER_SIZE,
     LENGTH_MASK,
     MAX_RECORD_BYTES,
@@ -40,6 +40,8 @@ def _wall_ms() -> int:
 
 
 _sync = getattr(os, "fdatasync", os.fsync)
+EVENT_TYPES = frozenset(Event.__subclasses__())
+"""The concrete event classes (all direct subclasses of Event): one set lookup per appended event."""
 
 
 class JournalWriter:
@@ -131,31 +133,39 @@ class JournalWriter:
             raise ValueError(f"{self.directory}: journal writer is closed")
         now = self._clock()
         seq, prev = self._seq, self._digest
-        blake, pack, check = hashlib.blake2b, FRAME.pack, decode_record if durable else None
+        check = decode_record if durable else None
         limit, size = self._segment_bytes, self._seg_size + len(self._buf)
+        # Hoisted lookups: this loop runs ~2.3 times per backtest bar.
+        new_hasher, pack, encode_, frame_size = CHAIN_SEED.copy, FRAME.pack, encode, FRAME_SIZE
         records: list[Record] = []
         frames = bytearray()
         rolls: list[tuple[int, int, bytes]] = []  # (end offset in frames, next seq, digest so far)
         for event in events:
-            if not isinstance(event, Event) or type(event.ts) is not int:
+            kind = type(event)
+            # A set lookup first (the common case); isinstance still admits any other Event subclass.
+            if (kind not in EVENT_TYPES and not isinstance(event, Event)) or type(event.ts) is not int:
                 raise TypeError(f"not an event with an int ts: {event!r}")
-            if type(event) is SessionStarted:
+            if kind is SessionStarted:
                 refuse_secrets(event)
             rec = Record(seq, event.ts, now, SCHEMA_VERSION, prev, event)
-            payload = encode(rec)
+            payload = encode_(rec)
             n = len(payload)
             if n > MAX_RECORD_BYTES:
-                raise ValueError(f"{type(event).__name__} encodes to {n} bytes (max {MAX_RECORD_BYTES})")
+                raise ValueError(f"{kind.__name__} encodes to {n} bytes (max {MAX_RECORD_BYTES})")
             if check is not None:
                 check(payload)  # never make durable what the reader could not decode
-            prev = blake(prev + payload, digest_size=DIGEST_SIZE).digest()
+            hasher = new_hasher()  # = framing.chain(prev, payload), without its call and `prev + payload` copy
+            hasher.update(prev)
+            hasher.update(payload)
+            prev = hasher.digest()
             seq += 1
             records.append(rec)
             frames += pack(n, n ^ LENGTH_MASK, crc(payload))
             frames += payload
-            if size + len(frames) >= limit:
+            size += frame_size + n
+            if size >= limit:
                 rolls.append((len(frames), seq, prev))
-                size = HEADER_SIZE - len(frames)  # the next segment holds what follows this frame
+                size = HEADER_SIZE  # the next segment holds what follows this frame
         self._commit(frames, rolls)
         self._seq, self._digest = seq, prev
         if durable:
