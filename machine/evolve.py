@@ -1,4 +1,7 @@
-"""evolve(state, event) -> state: the pure fold over every event, inputs and decisions.
+"""evolve(state, event) -> state: the fold over every event, inputs and decisions.
+
+Deterministic and free of I/O, clocks and randomness: the next state depends only on the
+state and the event. The state is updated in place and returned (see `machine.state`).
 
 Dispatch is a dict on the event's type (one lookup per event, cheaper than a long
 `match` on the per-bar path). Events the core does not track return the same state.
@@ -12,7 +15,7 @@ from msgspec.structs import replace
 
 from journal import events as ev
 from machine.fills import apply_fill
-from machine.indicators import EMPTY_IND, ind_update
+from machine.indicators import advance, new_ind
 from machine.ids import prefix_from_run_id
 from machine.risk import daily_loss_hit
 from machine.evolve_ops import OPS_EVOLVERS
@@ -23,14 +26,15 @@ DAY_MS = 86_400_000
 
 
 def _candle(state: State, e: ev.CandleClosed) -> State:
-    symbol = e.symbol
-    p = state.params
-    old = state.ind.get(symbol, EMPTY_IND)
-    if e.ts <= old.ts:
+    """The per-bar fold: the symbol's indicator record advances in place (see `Ind`)."""
+    ind = state.ind.get(e.symbol)
+    if ind is None:
+        ind = state.ind[e.symbol] = new_ind()
+    elif e.ts <= ind.ts:
         return state  # stale or repeated bar: decide reports it
-    inds = state.ind.copy()
-    inds[symbol] = ind_update(old, e.ts, e.high, e.low, e.close, p.donchian_len, p.atr_len)
-    return replace(state, ind=inds)
+    p = state.params
+    advance(ind, e.ts, e.high, e.low, e.close, p.donchian_len, p.atr_len)
+    return state
 
 
 def _equity_marked(state: State, e: ev.EquityMarked) -> State:
@@ -39,28 +43,31 @@ def _equity_marked(state: State, e: ev.EquityMarked) -> State:
     if state.daily_loss_hit or state.anchor_equity <= 0:
         return state
     if daily_loss_hit(e.equity, state.anchor_equity, state.params.daily_loss_limit):
-        return replace(state, daily_loss_hit=True)
+        state.daily_loss_hit = True
     return state
 
 
 def _session(state: State, e: ev.SessionStarted) -> State:
-    if state.prefix is not None:
-        return state
-    return replace(state, prefix=prefix_from_run_id(e.run_id))
+    if state.prefix is None:
+        state.prefix = prefix_from_run_id(e.run_id)
+    return state
 
 
 def _market(state: State, e: ev.MarketLoaded) -> State:
-    markets = state.markets.copy()
-    markets[e.symbol] = make_market(e.tick_size, e.step_size, e.min_qty, e.min_notional)
-    return replace(state, markets=markets)
+    state.markets[e.symbol] = make_market(e.tick_size, e.step_size, e.min_qty, e.min_notional)
+    return state
 
 
 def _equity_observed(state: State, e: ev.EquityObserved) -> State:
-    return replace(state, cash=e.equity - unrealized(state))
+    state.cash = e.equity - unrealized(state)
+    return state
 
 
 def _anchor(state: State, e: ev.DailyAnchorReset) -> State:
-    return replace(state, anchor_day=e.ts // DAY_MS, anchor_equity=e.equity, daily_loss_hit=False)
+    state.anchor_day = e.ts // DAY_MS
+    state.anchor_equity = e.equity
+    state.daily_loss_hit = False
+    return state
 
 
 def _planned(state: State, e: ev.EntryPlanned) -> State:

@@ -15,8 +15,11 @@ def _manual_close(state: State, e: ev.ManualClose) -> State:
 
 def _emergency(state: State, e: ev.EmergencyAction) -> State:
     if e.action == "block_entries":  # daily drawdown blocks entries for that UTC day only
-        return replace(state, dd_emergency_day=e.ts // 86_400_000) if e.trigger == "daily_dd" \
-            else replace(state, protect_only=True)
+        if e.trigger == "daily_dd":
+            state.dd_emergency_day = e.ts // 86_400_000
+        else:
+            state.protect_only = True
+        return state
     if e.action != "close" or e.outcome != "done" or e.symbol is None:
         return state
     return with_sym(state, e.symbol, transition(state.sym.get(e.symbol, EMPTY_SYM), "request_exit"))
@@ -32,7 +35,8 @@ def resume_trigger(sym: Sym) -> str:
 
 def _halted(state: State, e: ev.Halted) -> State:
     if e.symbol is None:
-        return replace(state, halted_all=True)
+        state.halted_all = True
+        return state
     sym = state.sym.get(e.symbol, EMPTY_SYM)
     sym = replace(sym, fault="")
     if sym.phase != "halted":
@@ -42,8 +46,12 @@ def _halted(state: State, e: ev.Halted) -> State:
 
 def _resumed(state: State, e: ev.Resumed) -> State:
     if e.symbol is None:
-        syms = {s: transition(v, resume_trigger(v)) if v.phase == "halted" else v for s, v in state.sym.items()}
-        return replace(state, halted_all=False, protect_only=False, sym=syms, error_ts=(), error_reasons=())
+        for symbol, sym in list(state.sym.items()):
+            if sym.phase == "halted":
+                state.sym[symbol] = transition(sym, resume_trigger(sym))
+        state.halted_all = state.protect_only = False
+        state.error_ts, state.error_reasons = (), ()
+        return state
     sym = state.sym.get(e.symbol, EMPTY_SYM)
     if sym.phase != "halted":
         return state
@@ -51,7 +59,8 @@ def _resumed(state: State, e: ev.Resumed) -> State:
 
 
 def _protect_only(state: State, e: ev.ProtectOnlyRequested) -> State:
-    return replace(state, protect_only=True)
+    state.protect_only = True
+    return state
 
 
 def _error_observed(state: State, e: ev.ErrorObserved) -> State:
@@ -61,11 +70,14 @@ def _error_observed(state: State, e: ev.ErrorObserved) -> State:
     horizon = e.ts - p.kill_switch_window_sec * 1000
     kept = [(t, r) for t, r in zip(state.error_ts, state.error_reasons) if t > horizon]
     kept.append((e.ts, e.reason))
-    return replace(state, error_ts=tuple(t for t, _ in kept), error_reasons=tuple(r for _, r in kept))
+    state.error_ts = tuple(t for t, _ in kept)
+    state.error_reasons = tuple(r for _, r in kept)
+    return state
 
 
 def _kill_switch(state: State, e: ev.KillSwitchTripped) -> State:
-    return replace(state, error_ts=(), error_reasons=())
+    state.error_ts, state.error_reasons = (), ()
+    return state
 
 
 OPS_EVOLVERS = {

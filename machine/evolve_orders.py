@@ -13,8 +13,7 @@ from machine.state import EMPTY_SYM, OrderRec, State, Sym, transition
 
 
 def _submitted(state: State, e: ev.OrderSubmitted) -> State:
-    orders = state.orders.copy()
-    orders[e.client_id] = OrderRec(e.symbol, e.purpose, e.side, e.qty)
+    state.orders[e.client_id] = OrderRec(e.symbol, e.purpose, e.side, e.qty)
     sym = state.sym.get(e.symbol, EMPTY_SYM)
     purpose = e.purpose
     if purpose == "entry":
@@ -27,9 +26,9 @@ def _submitted(state: State, e: ev.OrderSubmitted) -> State:
         sym = replace(sym, pyr_id=e.client_id)
     elif purpose in ("manual_close", "emergency", "exit"):
         sym = replace(sym, exit_id=e.client_id)
-    syms = state.sym.copy()
-    syms[e.symbol] = sym
-    return replace(state, counter=state.counter + 1, orders=orders, sym=syms)
+    state.sym[e.symbol] = sym
+    state.counter += 1
+    return state
 
 
 def _forget_order(sym: Sym, client_id: str) -> Sym:
@@ -51,22 +50,17 @@ def _cancel_requested(state: State, e: ev.OrderCancelRequested) -> State:
     rec = state.orders.get(e.client_id)
     if rec is None:
         return state
-    orders = state.orders.copy()
-    orders[e.client_id] = replace(rec, cancel_requested=True)
-    sym = _forget_order(state.sym.get(e.symbol, EMPTY_SYM), e.client_id)
-    syms = state.sym.copy()
-    syms[e.symbol] = sym
-    return replace(state, orders=orders, sym=syms)
+    state.orders[e.client_id] = replace(rec, cancel_requested=True)
+    state.sym[e.symbol] = _forget_order(state.sym.get(e.symbol, EMPTY_SYM), e.client_id)
+    return state
 
 
 def _order_ended(state: State, client_id: str, symbol: str) -> State:
     """A rejected or canceled order: drop it; an entry that never filled sends the symbol back to flat."""
     rec = state.orders.get(client_id)
     sym = state.sym.get(symbol, EMPTY_SYM)
-    orders = state.orders
     if rec is not None:
-        orders = orders.copy()
-        del orders[client_id]
+        del state.orders[client_id]
     was_entry = sym.entry_id == client_id
     was_exit = sym.exit_id == client_id
     sym = _forget_order(sym, client_id)
@@ -75,9 +69,9 @@ def _order_ended(state: State, client_id: str, symbol: str) -> State:
     elif was_exit and sym.pos is not None and sym.phase == "exiting":
         trigger = "exit_failed_pyramided" if sym.pos.adds else f"exit_failed_{sym.pos.side}"
         sym = transition(sym, trigger)
-    syms = state.sym.copy()
-    syms[symbol] = sym
-    return replace(state, orders=orders, sym=syms, last_ended_id=client_id, last_ended=rec)
+    state.sym[symbol] = sym
+    state.last_ended_id, state.last_ended = client_id, rec
+    return state
 
 
 def _rejected(state: State, e: ev.OrderRejected) -> State:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from msgspec.structs import replace
 
 from journal.events import OrderFilled
-from machine.state import FILL_ID_BATCH, EMPTY_SYM, ClosedTrade, Position, State, Sym, seen_fill, transition
+from machine.state import EMPTY_SYM, ClosedTrade, Position, State, Sym, seen_fill, transition
 
 _QTY_EPS = 1e-12
 _QTY_DEC = 9
@@ -103,12 +103,12 @@ def _reduce(sym: Sym, e: OrderFilled, purpose: str) -> tuple[Sym, float]:
 
 def apply_fill(state: State, e: OrderFilled) -> State:
     if seen_fill(state, e.fill_id):
-        return state if state.last_fill_dup else replace(state, last_fill_dup=True)
+        state.last_fill_dup = True
+        return state
     rec = state.orders.get(e.client_id)
     purpose = rec.purpose if rec is not None else e.purpose
     orders = state.orders
     if rec is not None:
-        orders = orders.copy()
         filled = rec.filled + e.qty
         if filled >= rec.qty - _QTY_EPS:
             del orders[e.client_id]
@@ -129,11 +129,8 @@ def apply_fill(state: State, e: OrderFilled) -> State:
             sym = replace(sym, exit_id=None) if sym.exit_id == e.client_id else sym
             if e.client_id in sym.tp_ids:
                 sym = replace(sym, tp_ids=tuple(t for t in sym.tp_ids if t != e.client_id))
-    syms = state.sym.copy()
-    syms[e.symbol] = sym
-    if len(state.recent_fill_ids) >= FILL_ID_BATCH:
-        fill_ids, recent = state.fill_ids | state.recent_fill_ids, frozenset((e.fill_id,))
-    else:
-        fill_ids, recent = state.fill_ids, state.recent_fill_ids | {e.fill_id}
-    return replace(state, orders=orders, sym=syms, cash=cash, fill_ids=fill_ids, recent_fill_ids=recent,
-                   last_fill_dup=False)
+    state.sym[e.symbol] = sym
+    state.cash = cash
+    state.fill_ids.add(e.fill_id)
+    state.last_fill_dup = False
+    return state

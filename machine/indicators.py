@@ -1,6 +1,6 @@
 """Donchian channel and Wilder's ATR as one per-bar recurrence.
 
-`ind_update` is the only place either indicator is computed: the incremental path
+`advance` is the only place either indicator is computed: the incremental path
 (live, one bar at a time) calls it directly and the array path (`indicator_series`,
 backtests, the seed facades) folds it over arrays, so both give bit-identical floats.
 
@@ -20,19 +20,25 @@ import msgspec
 NAN = float("nan")
 
 
-class Ind(msgspec.Struct, frozen=True, array_like=True):
-    """Indicator state of one symbol after its latest closed bar.
+class Ind(msgspec.Struct, array_like=True):
+    """Indicator state of one symbol after its latest closed bar, advanced in place.
+
+    It is the one per-bar record of the fold that changes on every bar, so it is mutable:
+    a fresh copy per bar would cost more than the rest of a quiet bar. Each fold owns its
+    records (`new_ind()` per symbol; never shared between states that both go on).
 
     ch_high/ch_low: channel of the bars before the latest one (NaN while warming up);
-    highs/lows: the last `donchian_len` bars including the latest (next bar's channel);
+    highs/lows: ring of the last `donchian_len` bars including the latest, `slot` the oldest;
+    win_high/win_low: the ring's extremes (the next bar's channel);
     atr: ATR including the latest bar (NaN until seeded); tr_sum: seeding accumulator."""
 
     ts: int = -1
     close: float = NAN
     ch_high: float = NAN
     ch_low: float = NAN
-    highs: tuple[float, ...] = ()
-    lows: tuple[float, ...] = ()
+    highs: list[float] = []
+    lows: list[float] = []
+    slot: int = 0
     win_high: float = NAN
     win_low: float = NAN
     atr: float = NAN
@@ -40,39 +46,41 @@ class Ind(msgspec.Struct, frozen=True, array_like=True):
     bars: int = 0
 
 
-EMPTY_IND = Ind()
+def new_ind() -> Ind:
+    """A fresh record for a symbol's first bar (never a shared default: records are advanced in place)."""
+    return Ind(highs=[], lows=[])
 
 
-def ind_update(ind: Ind, ts: int, high: float, low: float, close: float, dlen: int, alen: int) -> Ind:
-    """Fold one closed bar into the indicator state (the single recurrence)."""
+def advance(ind: Ind, ts: int, high: float, low: float, close: float, dlen: int, alen: int) -> None:
+    """Fold one closed bar into `ind` (the single recurrence, for history and live alike).
+
+    The channel only rescans its window when the bar leaving it held the extreme; max/min over
+    the same values give the same float whatever their order in the ring."""
     bars = ind.bars
-    highs = ind.highs
-    lows = ind.lows
-    if bars >= dlen:  # the window is full: slide it
-        ch_high = win_high = ind.win_high
-        ch_low = win_low = ind.win_low
-        out_h = highs[0]
-        out_l = lows[0]
-        highs = highs[1:] + (high,)
-        lows = lows[1:] + (low,)
+    if bars >= dlen:  # the window is full: the new bar replaces the oldest
+        highs, lows, slot = ind.highs, ind.lows, ind.slot
+        ind.ch_high = win_high = ind.win_high
+        ind.ch_low = win_low = ind.win_low
+        out_h = highs[slot]
+        out_l = lows[slot]
+        highs[slot] = high
+        lows[slot] = low
+        ind.slot = slot + 1 if slot + 1 < dlen else 0
         if out_h < win_high:
             if high > win_high:
-                win_high = high
+                ind.win_high = high
         else:
-            win_high = max(highs)
+            ind.win_high = max(highs)
         if out_l > win_low:
             if low < win_low:
-                win_low = low
+                ind.win_low = low
         else:
-            win_low = min(lows)
+            ind.win_low = min(lows)
     else:
-        ch_high = ch_low = NAN
-        highs = highs + (high,)
-        lows = lows + (low,)
-        win_high = max(highs)
-        win_low = min(lows)
-    atr = ind.atr
-    tr_sum = ind.tr_sum
+        ind.highs.append(high)
+        ind.lows.append(low)
+        ind.win_high = max(ind.highs)
+        ind.win_low = min(ind.lows)
     if bars:
         prev = ind.close
         tr = high - low  # true range, inlined (hot path): max(h-l, |h-prev|, |l-prev|)
@@ -83,12 +91,14 @@ def ind_update(ind: Ind, ts: int, high: float, low: float, close: float, dlen: i
         if down > tr:
             tr = down
         if bars < alen:
-            tr_sum = tr_sum + tr
+            ind.tr_sum += tr
         elif bars == alen:
-            atr = (tr_sum + tr) / alen
+            ind.atr = (ind.tr_sum + tr) / alen
         else:
-            atr = (atr * (alen - 1) + tr) / alen
-    return Ind(ts, close, ch_high, ch_low, highs, lows, win_high, win_low, atr, tr_sum, bars + 1)
+            ind.atr = (ind.atr * (alen - 1) + tr) / alen
+    ind.ts = ts
+    ind.close = close
+    ind.bars = bars + 1
 
 
 def indicator_series(
@@ -100,12 +110,12 @@ def indicator_series(
     alen: int,
 ) -> tuple[list[float], list[float], list[float]]:
     """Array path: (channel_high, channel_low, atr) per bar, NaN while warming up."""
-    ind = EMPTY_IND
+    ind = new_ind()
     ch_h: list[float] = []
     ch_l: list[float] = []
     atrs: list[float] = []
     for i in range(len(close)):
-        ind = ind_update(ind, int(ts[i]), float(high[i]), float(low[i]), float(close[i]), dlen, alen)
+        advance(ind, int(ts[i]), float(high[i]), float(low[i]), float(close[i]), dlen, alen)
         ch_h.append(ind.ch_high)
         ch_l.append(ind.ch_low)
         atrs.append(ind.atr)
@@ -114,7 +124,7 @@ def indicator_series(
 
 def last_indicators(ts, high, low, close, dlen: int, alen: int) -> Ind:
     """Fold a whole history and return the state after its last bar."""
-    ind = EMPTY_IND
+    ind = new_ind()
     for i in range(len(close)):
-        ind = ind_update(ind, int(ts[i]), float(high[i]), float(low[i]), float(close[i]), dlen, alen)
+        advance(ind, int(ts[i]), float(high[i]), float(low[i]), float(close[i]), dlen, alen)
     return ind

@@ -15,6 +15,7 @@ from typing import Callable, Iterable
 from journal import events as ev
 from machine.decider import State, step
 from machine.params import Params
+from machine.state import snapshot
 
 
 class SimVenue:
@@ -107,7 +108,7 @@ def run_loop(state: State, params: Params, inputs: Iterable[ev.Event], venue: Si
     def feed(event: ev.Event) -> None:
         nonlocal state
         journal.append(event)
-        before = state
+        before = snapshot(state) if observe is not None else state  # the fold updates `state` in place
         state, decisions = step(state, event, params)
         if observe is not None:
             observe(before, event, decisions)

@@ -1,8 +1,11 @@
 """The folded state: what the decider knows after every event so far.
 
-Frozen msgspec Structs, replaced (never mutated) by `machine.evolve`. Per-bar data
-(`Ind`) sits apart from the rarely changing per-symbol trading state (`Sym`), so a
-quiet bar only rebuilds the small indicator record.
+`State` is the fold's own record: `machine.evolve` updates it in place and hands it back
+(one fold owns one state; `snapshot` copies it for anyone who must keep an earlier one).
+Rebuilding it on every bar cost more than the bar's decisions. Inside it, per-bar data
+(`Ind`, advanced in place) sits apart from the per-symbol trading records (`Sym`,
+`Position`, `OrderRec`), which stay frozen values and are replaced whole when they change,
+so a decision can hold one while the fold moves on.
 """
 from __future__ import annotations
 
@@ -98,15 +101,11 @@ class OrderRec(msgspec.Struct, frozen=True):
     cancel_requested: bool = False
 
 
-FILL_ID_BATCH = 512
-"""Applied fill ids live in two sets so a fill copies at most this many ids (amortized)."""
-
-
 def seen_fill(state: "State", fill_id: str) -> bool:
-    return fill_id in state.recent_fill_ids or fill_id in state.fill_ids
+    return fill_id in state.fill_ids
 
 
-class State(msgspec.Struct, frozen=True, kw_only=True):
+class State(msgspec.Struct, kw_only=True):
     params: Params
     bar_ms: int
     default_market: Market
@@ -123,8 +122,7 @@ class State(msgspec.Struct, frozen=True, kw_only=True):
     sym: dict[str, Sym] = {}
     orders: dict[str, OrderRec] = {}
     markets: dict[str, Market] = {}
-    fill_ids: frozenset[str] = frozenset()  # older applied fill ids (merged in batches)
-    recent_fill_ids: frozenset[str] = frozenset()  # the latest < FILL_ID_BATCH applied fill ids
+    fill_ids: set[str] = set()  # every applied fill id (fills are idempotent)
     last_fill_dup: bool = False
     last_ended_id: str = ""  # the order the latest reject/cancel ended, for decide
     last_ended: OrderRec | None = None
@@ -175,6 +173,13 @@ def transition(sym: Sym, trigger: str) -> Sym:
 
 
 def with_sym(state: State, symbol: str, sym: Sym) -> State:
-    syms = state.sym.copy()
-    syms[symbol] = sym
-    return replace(state, sym=syms)
+    state.sym[symbol] = sym
+    return state
+
+
+def snapshot(state: State) -> State:
+    """An independent copy of `state` (the fold updates its own state in place); the records
+    inside are frozen values, except the indicator rings, which are copied too."""
+    inds = {symbol: replace(ind, highs=list(ind.highs), lows=list(ind.lows)) for symbol, ind in state.ind.items()}
+    return replace(state, ind=inds, sym=dict(state.sym), orders=dict(state.orders), markets=dict(state.markets),
+                   fill_ids=set(state.fill_ids))
