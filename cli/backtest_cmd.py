@@ -59,7 +59,7 @@ def backtest(
                    timeframe=timeframe, config_digest=run_config.digest,
                    settings={**run_config.settings, "exchange": "paper", "bars": len(candles)})
     started = time.perf_counter()
-    runtime = backtest_runtime(spec, candles)
+    runtime = backtest_runtime(spec, candles, run_id=run_id)
     try:
         run_candles(runtime.loop.feed, candles, show_progress=sys.stderr.isatty() and not as_json)
     finally:
