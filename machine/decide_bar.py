@@ -124,19 +124,28 @@ def _manage_position(state: State, e: ev.CandleClosed, ind: Ind, sym: Sym, p: Pa
     raw = trail_stop_price(side, pos.entry_price, close, atr, be, p)
     emit = None
     if tighter(side, raw, sym.stop_price):  # cheap filter: rounding toward price cannot make a looser raw tighter
-        market = market_of(state, e.symbol)
-        new = stop_toward_price(side, raw, market.tick, market.tick_dec)
-        if tighter(side, new, sym.stop_price) and tighter(side, close, new):
-            trail_only = close - p.atr_trail_k * atr if side == "long" else close + p.atr_trail_k * atr
-            reason = "breakeven" if be and tighter(side, raw, trail_only) else "trail"
-            out.append(ev.StopMoved(ts=e.ts, symbol=e.symbol, side=side, stop_price=new, reason=reason,
-                                    prev_stop=sym.stop_price))
-            emit = Out(state, out)
-            emit.order(e.ts, e.symbol, close_side(side), "stop_market", pos.qty, "stop", stop_price=new,
-                       reduce_only=True)
-            emit.cancel(e.ts, e.symbol, sym.stop_id, "replaced")
-    if p.enable_pyramiding and pos.pyr_next < len(p.pyramid_levels):
+        emit = _trail(state, e, sym, side, close, atr, raw, be, p, out)
+    if p.enable_pyramiding and pos.pyr_next < len(p.pyramid_levels) and sym.pyr_id is None:
         _maybe_pyramid(state, e, sym, close, p, out, emit)
+
+
+def _trail(state: State, e: ev.CandleClosed, sym: Sym, side: str, close: float, atr: float, raw: float, be: bool,
+           p: Params, out: list[ev.Event]) -> Out | None:
+    """Move the stop to the tick-rounded trail when that is tighter and still on the safe side
+    of the close: the new stop first, then the cancel of the old one."""
+    market = market_of(state, e.symbol)
+    new = stop_toward_price(side, raw, market.tick, market.tick_dec)
+    if not (tighter(side, new, sym.stop_price) and tighter(side, close, new)):
+        return None
+    trail_only = close - p.atr_trail_k * atr if side == "long" else close + p.atr_trail_k * atr
+    reason = "breakeven" if be and tighter(side, raw, trail_only) else "trail"
+    out.append(ev.StopMoved(ts=e.ts, symbol=e.symbol, side=side, stop_price=new, reason=reason,
+                            prev_stop=sym.stop_price))
+    emit = Out(state, out)
+    emit.order(e.ts, e.symbol, close_side(side), "stop_market", sym.pos.qty, "stop", stop_price=new,  # type: ignore[union-attr]
+               reduce_only=True)
+    emit.cancel(e.ts, e.symbol, sym.stop_id, "replaced")
+    return emit
 
 
 def _maybe_pyramid(state: State, e: ev.CandleClosed, sym: Sym, close: float, p: Params, out: list[ev.Event],

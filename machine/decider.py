@@ -26,6 +26,9 @@ from machine.state import State, initial_state
 
 __all__ = ["State", "initial_state", "evolve", "decide", "step"]
 
+_CANDLE = ev.CandleClosed
+_evolve_candle = EVOLVERS[ev.CandleClosed]
+
 _DECIDERS = {
     ev.CandleClosed: decide_candle,
     ev.OrderFilled: decide_fill,
@@ -53,14 +56,21 @@ def decide(state: State, event: ev.Event, params: Params) -> list[ev.Event]:
 
 def step(state: State, event: ev.Event, params: Params) -> tuple[State, list[ev.Event]]:
     """Evolve the input, decide, and evolve each decision in order (evolve/decide inlined:
-    this is the per-bar hot path)."""
-    handler = EVOLVERS.get(type(event))
-    if handler is not None:
-        state = handler(state, event)
-    decider = _DECIDERS.get(type(event))
-    if decider is None or (type(event) is ev.CandleClosed and event.warmup):
-        return state, []
-    decisions = decider(state, event, params)
+    this is the per-bar hot path, so a candle skips the dispatch tables)."""
+    kind = type(event)
+    if kind is _CANDLE:
+        state = _evolve_candle(state, event)
+        if event.warmup:
+            return state, []
+        decisions = decide_candle(state, event, params)
+    else:
+        handler = EVOLVERS.get(kind)
+        if handler is not None:
+            state = handler(state, event)
+        decider = _DECIDERS.get(kind)
+        if decider is None:
+            return state, []
+        decisions = decider(state, event, params)
     for decision in decisions:
         handler = EVOLVERS.get(type(decision))
         if handler is not None:

@@ -146,8 +146,8 @@ def unrealized_at(syms: dict[str, Sym], inds: dict[str, Ind]) -> float:
     for symbol, sym in syms.items():
         pos = sym.pos
         if pos is not None:
-            close = inds[symbol].close if symbol in inds else pos.avg_price
-            diff = close - pos.avg_price
+            ind = inds.get(symbol)
+            diff = (ind.close if ind is not None else pos.avg_price) - pos.avg_price
             total += diff * pos.qty if pos.side == "long" else -diff * pos.qty
     return total
 
