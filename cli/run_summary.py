@@ -10,10 +10,12 @@ from collections import deque
 from dataclasses import dataclass, field
 
 from journal.events import (
-    CandleClosed, EquityMarked, Event, OrderFilled, PositionClosed, SignalDetected, SignalFiltered, kind_of,
+    ALL_EVENT_TYPES, CandleClosed, EquityMarked, Event, OrderFilled, PositionClosed, SignalDetected, SignalFiltered,
 )
 
 QUIET_KINDS = frozenset({"candle_closed", "equity_marked", "market_loaded", "session_started", "order_accepted"})
+_QUIET_TYPES = frozenset(t for t in ALL_EVENT_TYPES if t.__struct_config__.tag in QUIET_KINDS)
+"""QUIET_KINDS as event types: one set lookup per event instead of reading its tag."""
 _COUNTERS = {SignalDetected: "signals", SignalFiltered: "filtered", OrderFilled: "fills"}
 
 
@@ -53,7 +55,7 @@ class RunSummary:
                 self.trades += 1
                 self.wins += event.pnl > 0
                 self.pnl += event.pnl  # equity moves with the core's marks (one follows every exit)
-            if kind_of(event) not in QUIET_KINDS:
+            if kind not in _QUIET_TYPES:
                 self.recent.append(event)
 
     def _mark(self, equity: float) -> None:

@@ -62,39 +62,41 @@ class PaperExchange:
         return loaded
 
     def advance(self, candle: CandleClosed) -> list[Event]:
-        state = self._state
-        return self._bar_step(candle, state.advanced_ts, state.advanced, opening=True)
+        """The bar traded: every open order of the symbol meets it from its open."""
+        state, symbol, ts = self._state, candle.symbol, candle.ts
+        last = state.advanced_ts.get(symbol)
+        if last is not None and ts <= last:  # a restarted loop re-feeds a bar: same answers
+            return _answers_again(state.advanced, symbol, ts)
+        state.advanced_ts[symbol] = ts
+        orders = self._open.get(symbol)
+        events = self._run_orders(candle, self._in_evaluation_order(orders)) if orders else []
+        state.bar_in_progress[symbol] = ts
+        state.last_price[symbol] = candle.open
+        if events:  # a quiet bar changes nothing a restart could miss: no write
+            self._remember(state.advanced, symbol, ts, events)
+        return events
 
     def bar_closed(self, candle: CandleClosed) -> list[Event]:
-        state = self._state
-        return self._bar_step(candle, state.closed_ts, state.closed, opening=False)
-
-    def _bar_step(self, candle: CandleClosed, seen_ts: dict[str, int], answered: dict[str, BarAnswers],
-                  opening: bool) -> list[Event]:
-        """Run the symbol's orders through the bar: all of them at the open (`advance`),
-        the ones placed intrabar for the rest of it (`bar_closed`)."""
-        symbol, state = candle.symbol, self._state
-        last = seen_ts.get(symbol)
-        if last is not None and candle.ts <= last:  # a restarted loop re-feeds a bar: same answers
-            memo = answered.get(symbol)
-            return list(memo.events) if memo is not None and memo.ts == candle.ts else []
-        seen_ts[symbol] = candle.ts
+        """The rest of the bar, for the conditional orders placed in it (between advance and now)."""
+        state, symbol, ts = self._state, candle.symbol, candle.ts
+        last = state.closed_ts.get(symbol)
+        if last is not None and ts <= last:
+            return _answers_again(state.closed, symbol, ts)
+        state.closed_ts[symbol] = ts
         events: list[Event] = []
-        if opening and self._open.get(symbol):
-            events = self._run_orders(candle, self._open_orders_of(symbol))
-        elif not opening and self._armed.get(symbol) == candle.ts:
-            armed = [o for o in self._open_orders_of(symbol) if o.armed_bar == candle.ts]
+        if self._armed.get(symbol) == ts:
+            armed = [o for o in self._in_evaluation_order(self._open.get(symbol)) if o.armed_bar == ts]
             events = self._run_orders(candle, armed)
-        if opening:
-            state.bar_in_progress[symbol] = candle.ts
-            state.last_price[symbol] = candle.open
-        else:
-            state.bar_in_progress.pop(symbol, None)
-            state.last_price[symbol] = candle.close
-        if events:  # a quiet bar changes nothing a restart could miss: no write
-            answered[symbol] = BarAnswers(ts=candle.ts, events=events)
-            self._persist()
+        state.bar_in_progress.pop(symbol, None)
+        state.last_price[symbol] = candle.close
+        if events:
+            self._remember(state.closed, symbol, ts, events)
         return events
+
+    def _remember(self, answered: dict[str, BarAnswers], symbol: str, ts: int, events: list[Event]) -> None:
+        """Keep the bar's answers (and save them) so a re-fed bar gets the same ones."""
+        answered[symbol] = BarAnswers(ts=ts, events=events)
+        self._persist()
 
     def submit(self, order: OrderSubmitted) -> list[Event]:
         state = self._state
@@ -155,9 +157,15 @@ class PaperExchange:
     # ------------------------------------------------------------------ internals
 
     def _open_orders_of(self, symbol: str) -> list[PaperOrder]:
-        orders = self._open.get(symbol)
+        return self._in_evaluation_order(self._open.get(symbol))
+
+    @staticmethod
+    def _in_evaluation_order(orders: dict[str, PaperOrder] | None) -> list[PaperOrder]:
+        """Market first, then stops, take-profits, limits; ties by submission number."""
         if not orders:
             return []
+        if len(orders) == 1:  # the usual case (one protective stop): nothing to sort
+            return list(orders.values())
         return sorted(orders.values(), key=lambda o: (EVALUATION_ORDER[o.order_kind], o.number))
 
     def _index(self, order: PaperOrder) -> None:
@@ -240,3 +248,9 @@ def _status_of(order: PaperOrder) -> OrderStatus:
                        order_kind=order.order_kind, qty=order.qty, filled_qty=order.filled_qty,
                        status=order.status, stop_price=order.stop_price, price=order.price,
                        avg_price=order.avg_price, reduce_only=order.reduce_only)
+
+
+def _answers_again(answered: dict[str, BarAnswers], symbol: str, ts: int) -> list[Event]:
+    """What the venue answered for an already-seen bar (nothing unless that bar had answers)."""
+    memo = answered.get(symbol)
+    return list(memo.events) if memo is not None and memo.ts == ts else []
