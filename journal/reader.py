@@ -42,6 +42,29 @@ def walk_journal(
     """Every record from `from_seq` with the segment and walk state it was read in.
 
     strict_tail: a partial last record raises TornTail (verify) instead of ending the read."""
+    for seg, walk, records in _segment_walks(path, decode, from_seq, verify, strict_tail, on_tail):
+        for rec in records:
+            yield seg, walk, rec
+
+
+def read_records(path: str | os.PathLike[str], from_seq: int = 1, verify: bool = True) -> Iterator[Record]:
+    """Records with seq >= from_seq, checked for framing, CRC, seq order and the hash chain."""
+    for _seg, _walk, records in _segment_walks(path, decode_record, from_seq, verify, False, None):
+        yield from records  # no per-record tuple: replay reads at several hundred thousand records/s
+
+
+def _segment_walks(
+    path: str | os.PathLike[str],
+    decode: Callable,
+    from_seq: int,
+    verify: bool,
+    strict_tail: bool,
+    on_tail: Callable[[TornTail], None] | None,
+) -> Iterator[tuple[Segment, Walk, Iterator[object]]]:
+    """Each segment from the one holding `from_seq`, with its walk and its records.
+
+    The caller must exhaust a segment's records before asking for the next segment: the
+    segment's end (clean, torn tail or corrupt) is judged then."""
     segments = list_segments(path)
     if segments[0].first_seq != 1:
         raise JournalCorrupt(segments[0].name, 0, 1, f"journal starts at seq {segments[0].first_seq}, not 1")
@@ -53,8 +76,7 @@ def walk_journal(
         walk = Walk(seg.name, seg.first_seq, seg.prev)
         with open(seg.path, "rb") as f:
             buf = f.read()
-        for rec in walk.records(buf, HEADER_SIZE, decode, emit_from=from_seq, verify=verify):
-            yield seg, walk, rec
+        yield seg, walk, walk.records(buf, HEADER_SIZE, decode, emit_from=from_seq, verify=verify)
         if walk.stop is None:
             continue
         last = i == len(segments) - 1
@@ -66,12 +88,6 @@ def walk_journal(
         if last:
             raise tail
         raise JournalCorrupt(seg.name, walk.pos, walk.seq, STOP_REASONS[walk.stop])
-
-
-def read_records(path: str | os.PathLike[str], from_seq: int = 1, verify: bool = True) -> Iterator[Record]:
-    """Records with seq >= from_seq, checked for framing, CRC, seq order and the hash chain."""
-    for _seg, _walk, rec in walk_journal(path, decode_record, from_seq, verify):
-        yield rec  # type: ignore[misc]
 
 
 def read_events(path: str | os.PathLike[str], from_seq: int = 1) -> Iterator[Event]:
