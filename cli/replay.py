@@ -94,35 +94,39 @@ def replay_records(records: Iterable, params: Params | None = None, limit: int =
 
     current: Params | None = params
     inputs = frozenset(INPUT_TYPES)  # exact types: one set lookup per record on the hot path
+    # Hot loop (one pass per record): counters and bound methods live in locals.
+    count = input_count = 0
+    next_replayed, expect = pending.popleft, pending.extend
     for rec in records:
-        result.records += 1
+        count += 1
         event = rec.event
         kind = type(event)
         if kind in inputs:
             if pending:
                 flush_missing(rec.seq)
-            result.inputs += 1
+            input_count += 1
             if kind is SessionStarted and params is None:
                 current = params_from_session(event)
-            if current is None:
-                current = Params()
-            if state is None:
+            if state is None:  # from here on `current` is set: the state was made with it
+                if current is None:
+                    current = Params()
                 state = initial_state(current)
             state, decided = step(state, event, current)
-            pending.extend(decided)
+            if decided:
+                expect(decided)
             continue
-        result.decisions += 1
         if not pending:
             diverge(Divergence(rec.seq, getattr(event, "symbol", None), rec.ts, "unexpected",
                                kind_of(event), None))
             continue
-        replayed = pending.popleft()
+        replayed = next_replayed()
         if event == replayed:
             continue
         for name, recorded_value, replayed_value in sorted(compare(event, replayed)):
             diverge(Divergence(rec.seq, getattr(event, "symbol", None), rec.ts, name,
                                recorded_value, replayed_value))
     flush_missing(None)
+    result.records, result.inputs, result.decisions = count, input_count, count - input_count
     return result
 
 
