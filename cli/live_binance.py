@@ -25,6 +25,7 @@ import json
 import logging
 import os
 from pathlib import Path
+from typing import Callable
 
 import msgspec
 
@@ -50,12 +51,12 @@ CLOCK_CHECK_EVERY = 20
 """Measure exchange clock drift every N polls (and at start)."""
 
 
-def make_exchange(config) -> BinanceExchange:
+def make_exchange(config, now_ms: Callable[[], int] | None = None) -> BinanceExchange:
     base_url = config.binance_base_url or os.environ.get("BINANCE_BASE_URL") or None
     if not config.binance_key or not config.binance_secret:
         raise BadInput("binance_key/binance_secret (env BINANCE_KEY/BINANCE_SECRET): required for --exchange binance")
     return BinanceExchange(base_url=base_url, key=config.binance_key, secret=config.binance_secret,
-                           testnet=config.testnet, drift_alarm_ms=config.kill_switch_max_drift_ms)
+                           testnet=config.testnet, drift_alarm_ms=config.kill_switch_max_drift_ms, now_ms=now_ms)
 
 
 def warmup_candles(exchange: BinanceExchange, symbols, timeframe: str, lookback: int, ts: int,
@@ -98,7 +99,7 @@ def run_session(run_config, journal: Path | None, metrics_port: int | None, as_j
     params = run_config.params
     symbols = tuple(config.universe)
     mode = "testnet" if config.testnet else "live"
-    exchange = make_exchange(config)
+    exchange = make_exchange(config, clock.now_ms)  # errors stamped on the clock the polls use
     journal_dir = journal if journal is not None else REPO_ROOT / "data" / mode / "journal"
     settings = {**run_config.settings, "exchange": "binance", "endpoint": exchange.endpoint}
     spec = RunSpec(mode=mode, journal_dir=journal_dir, params=params, symbols=symbols, timeframe=params.timeframe,

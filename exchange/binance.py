@@ -8,7 +8,7 @@ client id) means "already there" and is answered from the lookup.
 """
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Callable, Sequence
 
 from exchange.binance_calls import GuardedClient
 from exchange.binance_client import endpoint_of, make_client
@@ -32,12 +32,13 @@ class BinanceExchange:
 
     def __init__(self, *, base_url: str | None = None, key: str | None = None, secret: str | None = None,
                  testnet: bool = True, recv_window: int = 10_000, timeout_ms: int = 10_000,
-                 retry: RetryPolicy | None = None, drift_alarm_ms: int = 1000) -> None:
+                 retry: RetryPolicy | None = None, drift_alarm_ms: int = 1000,
+                 now_ms: Callable[[], int] | None = None) -> None:
         client = make_client(base_url=base_url, key=key, secret=secret, testnet=testnet, timeout_ms=timeout_ms,
                              recv_window=recv_window)
         self.endpoint = endpoint_of(base_url, testnet)
         self.venue = GuardedClient(client, retry or RetryPolicy(), tuple(s for s in (key, secret) if s),
-                                   drift_alarm_ms=drift_alarm_ms)
+                                   drift_alarm_ms=drift_alarm_ms, now_ms=now_ms)
         self.fills = FillTracker(self.venue)
         self._markets_loaded = False
 

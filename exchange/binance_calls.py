@@ -19,8 +19,9 @@ from journal.events import ClockObserved, ErrorObserved, Event
 
 class GuardedClient:
     def __init__(self, client: ccxt.binanceusdm, policy: RetryPolicy, secrets: tuple[str, ...],
-                 drift_alarm_ms: int = 1000) -> None:
+                 drift_alarm_ms: int = 1000, now_ms: Callable[[], int] | None = None) -> None:
         self.client = client
+        self.now_ms = now_ms
         self.drift_alarm_ms = drift_alarm_ms
         self.policy = policy
         self._secrets = secrets
@@ -40,6 +41,11 @@ class GuardedClient:
 
     def error_event(self, error: VenueError, ts: int, symbol: str | None = None,
                     client_id: str | None = None) -> ErrorObserved:
+        """An error as an input. With the shell's clock (`now_ms`) every error is stamped when it
+        happened: the kill switch counts errors inside a time window, and a placement error stamped
+        with its order's bar time would sit an hour before a polling error of the same burst."""
+        if self.now_ms is not None:
+            ts = self.now_ms()
         return ErrorObserved(ts=ts, reason=error.reason, source="exchange", code=error.code,
                              message=error.message, symbol=symbol, client_id=client_id)
 
@@ -84,5 +90,5 @@ class GuardedClient:
             return
         events.append(clock)
         if abs(clock.drift_ms) > self.drift_alarm_ms:
-            events.append(ErrorObserved(ts=ts, reason="time_drift", source="exchange", code=-1021,
+            events.append(ErrorObserved(ts=self.now_ms() if self.now_ms is not None else ts, reason="time_drift", source="exchange", code=-1021,
                                         message=f"exchange clock differs by {clock.drift_ms} ms; resynced"))

@@ -195,3 +195,22 @@ def test_a_ban_lasts_its_retry_after_and_the_adapter_waits_it_out():
         assert reasons(events) == ["rate_limit"] and isinstance(events[-1], EquityObserved)
     finally:
         server.stop()
+
+
+def test_errors_are_stamped_on_the_shells_clock_when_it_is_given(sim):
+    """Placement errors and polling errors of one burst sit in the same kill-switch window:
+    both carry the shell's clock, not the order's bar time."""
+    ticks = iter(range(1_900_000_000_000, 1_900_000_000_000 + 1_000_000, 1_000))
+    exchange = make_adapter(sim.url, now_ms=lambda: next(ticks))
+    exchange.load_markets(["BTC/USDT"], ts=sim.venue.forming)
+    sim.set_faults(FaultSpec(rates={"http_5xx": 1.0}))
+    order = entry(sim)
+    errors = [e for e in exchange.submit(order) if isinstance(e, ErrorObserved)]
+    assert errors and all(e.ts >= 1_900_000_000_000 for e in errors)
+    assert [e.ts for e in errors] == sorted(e.ts for e in errors) and errors[0].ts != order.ts
+
+
+def test_without_a_clock_errors_keep_the_time_they_were_given(sim, adapter):
+    sim.set_faults(FaultSpec(rates={"http_5xx": 1.0}))
+    order = entry(sim)
+    assert {e.ts for e in adapter.submit(order) if isinstance(e, ErrorObserved)} == {order.ts}
