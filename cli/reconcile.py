@@ -2,7 +2,8 @@
 
 A crash can fall between "intent durable" and "order sent", or between the venue acting
 and its answer being recorded. Client ids are deterministic, so each order is looked
-up, never guessed: an intent the venue never received is sent now (same client id); a
+up, never guessed: an intent the venue never received is sent now (same client id), unless
+it is an entry whose bar is long gone (recorded as canceled, `reconcile_stale`); a
 cancel that never arrived is sent again; an order the venue ended while we were down
 is reported as ended; an open order of ours the journal does not know is canceled.
 Everything found, and each action, is recorded in one `reconcile_observed` input; the
@@ -18,6 +19,7 @@ import msgspec
 from cli.loop import RunLoop
 from exchange.port import Exchange
 from journal.events import Event, OrderCanceled, OrderCancelRequested, OrderSubmitted, ReconcileObserved
+from machine.params import Params
 
 ENDED = ("canceled", "expired", "rejected")
 
@@ -52,6 +54,10 @@ def reconcile(loop: RunLoop, exchange: Exchange, symbols: Sequence[str], intents
                 differences.append(_diff(client_id, rec.symbol, "not at the venue (cancel was requested)"))
                 followups.append(("record", OrderCanceled(ts=ts, client_id=client_id, symbol=rec.symbol,
                                                           reason="reconcile_missing")))
+            elif client_id in intents.submitted and is_stale_entry(intents.submitted[client_id], ts, loop.params):
+                differences.append(_diff(client_id, rec.symbol, "entry intent never reached the venue and is stale"))
+                followups.append(("record", OrderCanceled(ts=ts, client_id=client_id, symbol=rec.symbol,
+                                                          reason="reconcile_stale")))
             elif client_id in intents.submitted:
                 differences.append(_diff(client_id, rec.symbol, "intent durable but never reached the venue"))
                 followups.append(("send", intents.submitted[client_id]))
@@ -81,6 +87,14 @@ def _act(exchange: Exchange, verb: str, event: Event) -> Iterable[Event]:
     if verb == "cancel":
         return exchange.cancel(event)  # type: ignore[arg-type]
     return [event]
+
+
+def is_stale_entry(intent: OrderSubmitted, now: int, params: Params) -> bool:
+    """An entry or pyramid add decided at a bar's close that the venue never received is only
+    sent while its bar is the latest one: after a longer outage the market has moved on, and
+    sending it would open a position the strategy did not choose at today's prices. Stops
+    and exits are always sent (they protect)."""
+    return intent.purpose in ("entry", "pyramid") and now >= intent.ts + 2 * params.bar_ms
 
 
 def _diff(client_id: str, symbol: str, found: str) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from cli.replay import replay_journal
 from exchange.ohlcv import load_candles
 from exchange.paper import PaperExchange
 from exchange.paper_state import STATE_FILE
-from journal.events import OrderFilled, OrderSubmitted, ReconcileObserved
+from journal.events import OrderCanceled, OrderFilled, OrderSubmitted, ReconcileObserved
 from journal.reader import read_events
 from machine.params import Params
 
@@ -124,4 +124,35 @@ def test_a_restart_after_dying_mid_order_ends_like_an_uninterrupted_run(tmp_path
     [observed] = [e for e in events if isinstance(e, ReconcileObserved)]
     if not after_venue_acted:  # the venue never saw it: the restart must have noticed and acted
         assert observed.differences and observed.actions
+    assert replay_journal(journal).ok
+
+
+def test_an_entry_that_never_left_is_not_sent_after_a_long_outage(tmp_path):
+    """Died right after the first entry intent became durable; back three days later: the entry
+    is recorded as canceled (`reconcile_stale`), never sent at today's prices, and the bot trades on."""
+    journal = tmp_path / "j"
+    venue = MortalVenue(die_on="submit", nth=1, after_venue_acted=False, state_path=None)
+    venue.state_path = journal / STATE_FILE
+    runtime = start(journal, venue, "first")
+    with pytest.raises(Died):
+        run_to_end(runtime)
+    die(runtime)
+    [intent] = [e for e in read_events(journal) if isinstance(e, OrderSubmitted)]
+    assert intent.purpose == "entry"
+
+    venue = PaperExchange(state_path=journal / STATE_FILE)
+    later = intent.ts + 72 * 3_600_000
+    restarted = assemble(spec(journal), venue, SimClock(), FixedIds("second"), durable=True, session_ts=later)
+    for candle in CANDLES:
+        if candle.ts > max(restarted.resume_after.get(candle.symbol, -1), later):
+            restarted.loop.feed(candle)
+    restarted.close()
+
+    events = list(read_events(journal))
+    [observed] = [e for e in events if isinstance(e, ReconcileObserved)]
+    assert observed.differences[0]["found"] == "entry intent never reached the venue and is stale"
+    stale = [e for e in events if isinstance(e, OrderCanceled) and e.client_id == intent.client_id]
+    assert [e.reason for e in stale] == ["reconcile_stale"]
+    assert not [f for f in events if isinstance(f, OrderFilled) and f.client_id == intent.client_id]
+    assert any(isinstance(e, OrderFilled) for e in events)  # it trades on afterwards
     assert replay_journal(journal).ok
