@@ -102,7 +102,7 @@ class RunLoop:
         so it is never placed twice), until the venue answers or the core cancels it."""
         for order in list(self.unanswered.values()):
             answers = self.exchange.submit(order)
-            if any(type(a) in _ANSWER_TYPES and a.client_id == order.client_id for a in answers):
+            if _settles(answers, order.client_id):
                 del self.unanswered[order.client_id]
             if answers:
                 self.process(answers)
@@ -142,7 +142,7 @@ class RunLoop:
                 if self.on_order_sent is not None:
                     self.on_order_sent(action)
                 got = self.exchange.submit(action)
-                if not any(type(a) in _ANSWER_TYPES and a.client_id == action.client_id for a in got):
+                if not _settles(got, action.client_id):
                     self.unanswered[action.client_id] = action
                 answers.extend(got)
             else:
@@ -157,6 +157,14 @@ class RunLoop:
             self._pending = []
         elif durable:
             self.journal.flush()
+
+
+def _settles(answers: list[Event], client_id: str) -> bool:
+    """True when one of the venue's answers tells us the state of order `client_id`."""
+    for answer in answers:
+        if type(answer) in _ANSWER_TYPES and answer.client_id == client_id:
+            return True
+    return False
 
 
 def answer_key(event: Event) -> tuple:

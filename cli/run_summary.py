@@ -60,9 +60,12 @@ class RunSummary:
 
     def _mark(self, equity: float) -> None:
         self.equity = equity
-        self.peak = max(self.peak, equity)
+        if equity > self.peak:  # max(), without the call: keeps the peak on ties and NaN alike
+            self.peak = equity
         if self.peak > 0:
-            self.max_drawdown = max(self.max_drawdown, (self.peak - equity) / self.peak)
+            drawdown = (self.peak - equity) / self.peak
+            if drawdown > self.max_drawdown:
+                self.max_drawdown = drawdown
 
     @property
     def win_rate(self) -> float:
