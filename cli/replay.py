@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass, field
+from itertools import chain
 from pathlib import Path
 from typing import Any, Iterable
 
 import msgspec
 
 from journal.events import INPUT_TYPES, Event, SessionStarted, kind_of
-from journal.reader import read_records
+from journal.reader import read_record_batches
 from machine.decider import initial_state, step
 from machine.params import Params
 
@@ -131,4 +132,5 @@ def replay_records(records: Iterable, params: Params | None = None, limit: int =
 
 
 def replay_journal(path: str | Path, params: Params | None = None, limit: int = 20) -> ReplayResult:
-    return replay_records(read_records(path), params=params, limit=limit)
+    records = chain.from_iterable(read_record_batches(path))  # decoded in runs: see read_record_batches
+    return replay_records(records, params=params, limit=limit)

@@ -9,7 +9,7 @@ import pytest
 from conftest_journal import make_journal, run_cli, sample_events, segment_files
 from journal.errors import CheckFailed
 from journal.framing import FRAME, GENESIS, HEADER_SIZE, unpack_header
-from journal.reader import read_events, read_records
+from journal.reader import read_events, read_record_batches, read_records
 from journal.scan import JournalCorrupt
 from journal.writer import JournalWriter
 
@@ -38,6 +38,12 @@ def test_reading_can_start_at_any_seq(journal: Path, start: int) -> None:
     seqs = [r.seq for r in read_records(journal, from_seq=start)]
     assert seqs == list(range(start, 401))
     assert list(read_events(journal, from_seq=start)) == sample_events(400)[start - 1 :]
+
+
+def test_batched_reading_yields_the_same_records_across_segments(journal: Path) -> None:
+    batches = list(read_record_batches(journal, size=64, from_seq=3))
+    assert [len(b) for b in batches] == [64] * 6 + [14]
+    assert [r for b in batches for r in b] == list(read_records(journal, from_seq=3))
 
 
 def test_reopening_continues_the_chain_and_the_seq(journal: Path, tmp_path: Path) -> None:
