@@ -136,6 +136,8 @@ class RunLoop:
             observer(event)
             for decision in decisions:
                 observer(decision)
+        if not actions:  # decisions that only record (an equity mark, a filtered signal)
+            return []
         answers: list[Event] = []
         for action in actions:
             if type(action) is OrderSubmitted:
