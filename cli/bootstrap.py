@@ -54,6 +54,7 @@ def _candles_text(candles: Sequence[CandleClosed]) -> bytes:
 
 _PLAIN_SYMBOL = re.compile(r"[A-Z0-9/:_.\-]+\Z")
 _JSON_ROW_BYTES = b'0123456789.,-[]"ABCDEFGHIJKLMNOPQRSTUVWXYZ/:_'
+_COMMA_TO_BAR = bytes.maketrans(b",", b"|")
 
 
 def _candles_text_fast(candles: Sequence[CandleClosed]) -> bytes | None:
@@ -76,11 +77,12 @@ def _candles_text_fast(candles: Sequence[CandleClosed]) -> bytes | None:
         rows = msgspec.json.encode([(c.symbol, c.ts, c.open, c.high, c.low, c.close, c.volume) for c in candles])
     except TypeError:  # not plain numbers: let repr decide
         return None
-    if (rows.translate(None, _JSON_ROW_BYTES) or b",0.0000" in rows or b",-0.0000" in rows
+    if (rows.translate(None, _JSON_ROW_BYTES) or b",0.0000" in rows
+            or (b"-" in rows and b",-0.0000" in rows)  # memchr first: prices are rarely negative
             or rows.count(b'"') != 2 * len(candles)):
         return None
     # [["BTC/USDT",1,2.5,...],["ETH/USDT",...]] -> BTC/USDT|1|2.5|...;ETH/USDT|...;
-    return rows[2:-2].replace(b'"', b"").replace(b"],[", b";").replace(b",", b"|") + b";"
+    return rows[2:-2].translate(_COMMA_TO_BAR, b'"').replace(b"]|[", b";") + b";"
 
 
 @dataclass
