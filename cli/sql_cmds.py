@@ -10,10 +10,7 @@ from rich.console import Console
 
 from cli.apps import journal_app
 from journal.errors import BadInput
-from projections.audit import kill_switch_audit
-from projections.audit_render import render_audit
-from projections.db import connect, run_query
-from projections.sql_output import FORMATS, write_result
+# DuckDB and the audit are imported inside the commands: loading them (0.1 s) slowed every `bot` command.
 
 
 @journal_app.command("sql")
@@ -25,6 +22,9 @@ def sql_command(
     max_rows: int = typer.Option(1000, "--max-rows", min=1, help="Rows shown in table format (csv/json: all)."),
 ) -> None:
     """Run any SQL query over the journal's DuckDB projection (built or caught up first)."""
+    from projections.db import connect, run_query
+    from projections.sql_output import FORMATS, write_result
+
     if fmt not in FORMATS:
         raise BadInput(f"--format: expected one of {', '.join(FORMATS)}, got {fmt!r}")
     con = connect(directory, read_only_query=True)
@@ -45,6 +45,10 @@ def audit_command(
     """Post-incident audit: each kill-switch trip, its trigger, the state it hit, what followed."""
     if not kill_switch:
         raise BadInput("journal audit: choose what to audit (available: --kill-switch)")
+    from projections.audit import kill_switch_audit
+    from projections.audit_render import render_audit
+    from projections.db import connect
+
     con = connect(directory, read_only_query=True)
     try:
         trips = kill_switch_audit(con, default_window_sec=window_sec)

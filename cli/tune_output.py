@@ -11,7 +11,13 @@ from rich.table import Table
 
 from cli.tune import TuneResult
 from cli.tune_space import TUNED_KEYS, Trial
-from projections.report import clean
+
+
+def clean(value: Any) -> Any:
+    """projections.report.clean, imported on use: pandas costs every `bot` command 0.25 s at start-up."""
+    from projections.report import clean as report_clean
+
+    return report_clean(value)
 
 METRIC_COLUMNS = ("trades", "win_rate", "expectancy", "profit_factor", "sharpe", "mdd", "total_return", "net_pnl")
 CSV_COLUMNS = ("trial", "rank", "score", *TUNED_KEYS, *METRIC_COLUMNS)
