@@ -62,7 +62,7 @@ class RunLoop:
     def feed(self, candle: CandleClosed) -> None:
         """One closed bar through the exchange and the core."""
         if self.unanswered:
-            self.resend_unanswered()
+            self.resend_unanswered(candle.ts)
         answers = self.exchange.advance(candle)
         if answers:
             self.process(self._fresh(answers))
@@ -95,17 +95,30 @@ class RunLoop:
             if answers:
                 queue.extend(answers)
 
-    def resend_unanswered(self) -> None:
+    def resend_unanswered(self, now: int) -> None:
         """An intent whose every attempt failed before the venue answered (5xx, bans, timeouts
         past the retries) may never have reached it: the core believes the order is live, so
         a stop would be missing. Send it again, same client id (the adapter looks it up first,
-        so it is never placed twice), until the venue answers or the core cancels it."""
+        so it is never placed twice), until the venue answers or the core cancels it.
+        An entry or pyramid add whose bar is long gone is not sent: when the venue confirms it
+        never arrived, it is recorded as canceled (`stale_intent`) and the core moves on."""
         for order in list(self.unanswered.values()):
+            if is_stale_entry(order, now, self.params) and self._never_arrived(order):
+                del self.unanswered[order.client_id]
+                self.process([OrderCanceled(ts=now, client_id=order.client_id, symbol=order.symbol,
+                                            reason="stale_intent")])
+                continue
             answers = self.exchange.submit(order)
             if _settles(answers, order.client_id):
                 del self.unanswered[order.client_id]
             if answers:
                 self.process(answers)
+
+    def _never_arrived(self, order: OrderSubmitted) -> bool:
+        try:
+            return self.exchange.fetch_order(order.client_id, order.symbol) is None
+        except Exception:  # noqa: BLE001 - the venue cannot tell now: resend as before (it looks the id up first)
+            return False
 
     def _handle(self, event: Event) -> list[Event]:
         """One input: step the core, record input + decisions, execute the intents.
@@ -167,6 +180,13 @@ def _settles(answers: list[Event], client_id: str) -> bool:
         if type(answer) in _ANSWER_TYPES and answer.client_id == client_id:
             return True
     return False
+
+
+def is_stale_entry(intent: OrderSubmitted, now: int, params: Params) -> bool:
+    """An entry or pyramid add decided at a bar's close is only sent while that bar is the latest
+    one: after a longer outage the market has moved on, and sending it would open a position
+    the strategy did not choose, at other prices. Stops and exits are always sent (they protect)."""
+    return intent.purpose in ("entry", "pyramid") and now >= intent.ts + 2 * params.bar_ms
 
 
 def answer_key(event: Event) -> tuple:

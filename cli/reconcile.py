@@ -16,10 +16,9 @@ from typing import Any, Iterable, Sequence
 
 import msgspec
 
-from cli.loop import RunLoop
+from cli.loop import RunLoop, is_stale_entry
 from exchange.port import Exchange
 from journal.events import Event, OrderCanceled, OrderCancelRequested, OrderSubmitted, ReconcileObserved
-from machine.params import Params
 
 ENDED = ("canceled", "expired", "rejected")
 
@@ -87,14 +86,6 @@ def _act(exchange: Exchange, verb: str, event: Event) -> Iterable[Event]:
     if verb == "cancel":
         return exchange.cancel(event)  # type: ignore[arg-type]
     return [event]
-
-
-def is_stale_entry(intent: OrderSubmitted, now: int, params: Params) -> bool:
-    """An entry or pyramid add decided at a bar's close that the venue never received is only
-    sent while its bar is the latest one: after a longer outage the market has moved on, and
-    sending it would open a position the strategy did not choose at today's prices. Stops
-    and exits are always sent (they protect)."""
-    return intent.purpose in ("entry", "pyramid") and now >= intent.ts + 2 * params.bar_ms
 
 
 def _diff(client_id: str, symbol: str, found: str) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from cli.clock import FixedIds, SimClock
 from cli.replay import replay_journal
 from exchange.ohlcv import load_candles
 from exchange.paper import PaperExchange
-from journal.events import ErrorObserved, OrderAccepted, OrderSubmitted
+from journal.events import ErrorObserved, OrderAccepted, OrderCanceled, OrderSubmitted
 from journal.reader import read_events
 from machine.params import Params
 
@@ -59,3 +59,54 @@ def test_a_stop_the_venue_never_answered_is_sent_again_with_the_same_client_id(t
     assert any(isinstance(e, OrderAccepted) and e.client_id == venue.lost for e in events)
     assert sum(isinstance(e, OrderSubmitted) and e.client_id == venue.lost for e in events) == 1  # one intent
     assert replay_journal(tmp_path / "j").ok
+
+
+class LosesFirstEntry(PaperExchange):
+    """The first entry's first `failures` placement attempts fail before they arrive (a venue
+    outage: 5xx past the retries); the loop retries it once per bar."""
+
+    def __init__(self, failures: int, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.failures = failures
+        self.lost: str | None = None
+        self.placed: list[str] = []
+
+    def submit(self, order):
+        if order.purpose == "entry" and self.lost is None:
+            self.lost = order.client_id
+        if order.client_id == self.lost and self.failures > 0:
+            self.failures -= 1
+            return [ErrorObserved(ts=order.ts, reason="network", message="503 x3", symbol=order.symbol,
+                                  client_id=order.client_id)]
+        self.placed.append(order.client_id)
+        return super().submit(order)
+
+
+def run_outage(journal: Path, failures: int) -> LosesFirstEntry:
+    venue = LosesFirstEntry(failures)
+    spec = RunSpec(mode="paper", journal_dir=journal, params=Params(), symbols=("BTC/USDT",), timeframe="1h")
+    runtime = assemble(spec, venue, SimClock(), FixedIds("t"), durable=False, session_ts=CANDLES[0].ts)
+    try:
+        for candle in CANDLES:
+            runtime.loop.feed(candle)
+    finally:
+        runtime.close()
+    return venue
+
+
+def test_an_entry_lost_in_a_long_outage_is_recorded_stale_not_sent_hours_late(tmp_path):
+    venue = run_outage(tmp_path / "j", failures=2)  # the decision bar and the next fail; the third try would land
+    assert venue.lost is not None
+    events = list(read_events(tmp_path / "j"))
+    assert venue.lost not in venue.placed, "a stale entry must never reach the venue"
+    [stale] = [e for e in events if isinstance(e, OrderCanceled) and e.client_id == venue.lost]
+    assert stale.reason == "stale_intent"
+    assert any(isinstance(e, OrderAccepted) for e in events)  # trading resumed after the outage
+    assert replay_journal(tmp_path / "j").ok
+
+
+def test_an_entry_lost_for_one_bar_is_still_sent(tmp_path):
+    venue = run_outage(tmp_path / "j", failures=1)  # the retry at the next bar reaches the venue
+    assert venue.lost in venue.placed
+    events = list(read_events(tmp_path / "j"))
+    assert not [e for e in events if isinstance(e, OrderCanceled) and e.reason == "stale_intent"]
