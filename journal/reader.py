@@ -60,9 +60,9 @@ def read_record_batches(
     """read_records in lists of up to `size`, for consumers with heavy work per record (replay):
     decoding a run of records and then using them keeps each loop's code and data in the CPU
     caches; alternating record by record made `journal replay` ~7% slower."""
-    records = read_records(path, from_seq, verify)
-    while batch := list(islice(records, size)):
-        yield batch
+    for _seg, _walk, records in _segment_walks(path, decode_record, from_seq, verify, False, None):
+        while batch := list(islice(records, size)):  # a batch never spans segments
+            yield batch
 
 
 def _segment_walks(

@@ -41,8 +41,8 @@ def test_reading_can_start_at_any_seq(journal: Path, start: int) -> None:
 
 
 def test_batched_reading_yields_the_same_records_across_segments(journal: Path) -> None:
-    batches = list(read_record_batches(journal, size=64, from_seq=3))
-    assert [len(b) for b in batches] == [64] * 6 + [14]
+    batches = list(read_record_batches(journal, size=16, from_seq=3))
+    assert len(batches) > 1 and all(1 <= len(b) <= 16 for b in batches)
     assert [r for b in batches for r in b] == list(read_records(journal, from_seq=3))
 
 
