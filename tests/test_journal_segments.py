@@ -1,6 +1,7 @@
 """Segments roll at the size limit, chain across files, and any seq can start a read."""
 from __future__ import annotations
 
+import hashlib
 import shutil
 from pathlib import Path
 
@@ -8,7 +9,7 @@ import pytest
 
 from conftest_journal import make_journal, run_cli, sample_events, segment_files
 from journal.errors import CheckFailed
-from journal.framing import FRAME, GENESIS, HEADER_SIZE, unpack_header
+from journal.framing import FRAME, GENESIS, HEADER_SIZE, chain, unpack_header
 from journal.reader import read_events, read_record_batches, read_records
 from journal.scan import JournalCorrupt
 from journal.writer import JournalWriter
@@ -128,3 +129,22 @@ def test_a_batch_with_a_bad_event_leaves_the_journal_untouched(tmp_path: Path) -
         writer.append(sample_events(11)[10:], durable=True)
     assert [r.seq for r in read_records(path)] == list(range(1, 12))
     assert len(segment_files(path)) == 1
+
+
+def test_every_prev_is_blake2b_128_of_the_previous_frame_as_the_format_says(journal: Path) -> None:
+    """Checked from the raw bytes with a plain hashlib call, independent of the writer's and
+    reader's shared fast path (a copied empty hasher fed prev, then payload)."""
+    payloads = []
+    for seg in segment_files(journal):
+        data, pos = seg.read_bytes(), HEADER_SIZE
+        while pos < len(data):
+            length = FRAME.unpack_from(data, pos)[0]
+            payloads.append(data[pos + FRAME.size : pos + FRAME.size + length])
+            pos += FRAME.size + length
+    records = list(read_records(journal))
+    assert len(payloads) == len(records) == 400
+    digest = GENESIS
+    for payload, rec in zip(payloads, records):
+        assert rec.prev == digest
+        digest = hashlib.blake2b(digest + payload, digest_size=16).digest()
+        assert chain(rec.prev, payload) == digest
