@@ -137,13 +137,10 @@ def initial_state(params: Params) -> State:
 
 
 def unrealized(state: State) -> float:
-    return unrealized_at(state.sym, state.ind)
-
-
-def unrealized_at(syms: dict[str, Sym], inds: dict[str, Ind]) -> float:
-    """Unrealized pnl of every open position at the latest closes in `inds`."""
+    """Unrealized pnl of every open position at the latest closes."""
     total = 0.0
-    for symbol, sym in syms.items():
+    inds = state.ind
+    for symbol, sym in state.sym.items():
         pos = sym.pos
         if pos is not None:
             ind = inds.get(symbol)
