@@ -24,7 +24,7 @@ def decide_manual_close(state: State, e: ev.ManualCloseRequested, p: Params) -> 
     out: list[ev.Event] = [ev.ManualClose(ts=e.ts, symbol=e.symbol, reason=e.reason)]
     emit = Out(state, out)
     emit.order(e.ts, e.symbol, close_side(pos.side), "market", pos.qty, "manual_close", reduce_only=True)
-    for client_id in (sym.stop_id, *sym.tp_ids, sym.pyr_id):
+    for client_id in (sym.stop_id, *sym.tp_ids, sym.pyr_id, sym.entry_id):  # entry: a partial entry's remainder
         emit.cancel(e.ts, e.symbol, client_id, "manual_close")
     return out
 

@@ -63,7 +63,7 @@ def close(state: State, ts: int, symbol: str, sym: Sym, p: Params, emit: Out, tr
         return False
     emit.add(action_event(ts, "flatten", "close", "done", "ok", symbol, trigger))
     emit.order(ts, symbol, close_side(pos.side), "market", pos.qty, "emergency", reduce_only=True)
-    for client_id in (*sym.tp_ids, sym.pyr_id):
+    for client_id in (*sym.tp_ids, sym.pyr_id, sym.entry_id):  # entry: a partial entry's remainder
         emit.cancel(ts, symbol, client_id, "emergency")
     return True
 

@@ -22,7 +22,10 @@ def _emergency(state: State, e: ev.EmergencyAction) -> State:
         return state
     if e.action != "close" or e.outcome != "done" or e.symbol is None:
         return state
-    return with_sym(state, e.symbol, transition(state.sym.get(e.symbol, EMPTY_SYM), "request_exit"))
+    sym = state.sym.get(e.symbol, EMPTY_SYM)
+    if sym.phase == "exiting":  # a late fill closed while the position is already being closed
+        return state
+    return with_sym(state, e.symbol, transition(sym, "request_exit"))
 
 
 def resume_trigger(sym: Sym) -> str:

@@ -188,3 +188,27 @@ def test_late_remainder_of_a_partial_entry_after_the_stop_is_closed_at_once_and_
     assert [c.client_id for c in of(done, ev.OrderCancelRequested)] == [protective.client_id]
     sym = state.sym[SYMBOL]
     assert sym.phase == "flat" and sym.pos is None and not sym.fault and not sym.late_fill
+
+
+def test_late_fill_while_the_position_is_being_closed_is_closed_too_without_a_halt():
+    """A manual close is in flight when the rest of a partial entry fills: the added quantity gets its own
+    reduce-only close, the symbol never halts, and both closes leave it flat."""
+    state, order = entered_order()
+    half = round(order.qty / 2, 3)
+    state, _ = step(state, fill(order, half, "f1"), SCENARIO)
+    state, manual = step(state, ev.ManualCloseRequested(ts=bar_ts(5), symbol=SYMBOL), SCENARIO)
+    (exit_order,) = [d for d in of(manual, ev.OrderSubmitted) if d.purpose == "manual_close"]
+    assert order.client_id in [c.client_id for c in of(manual, ev.OrderCancelRequested)]  # the remainder too
+    assert state.sym[SYMBOL].phase == "exiting"
+    state, late = step(state, fill(order, order.qty - half, "f2", price=101.0, ts=bar_ts(5)), SCENARIO)
+    assert "halted" not in [ev.kind_of(d) for d in late] and of(late, ev.ErrorRaised)[0].reason == "late_fill"
+    closes = [d for d in of(late, ev.OrderSubmitted) if d.purpose == "emergency"]
+    assert [c.qty for c in closes] == [pytest.approx(order.qty - half)]
+    assert state.sym[SYMBOL].phase == "exiting" and not state.sym[SYMBOL].fault
+    for client_id, qty, fill_id in ((exit_order.client_id, half, "x1"),
+                                    (closes[0].client_id, order.qty - half, "x2")):
+        state, done = step(state, ev.OrderFilled(ts=bar_ts(6), client_id=client_id, symbol=SYMBOL,
+                                                 fill_id=fill_id, side="sell", qty=qty, price=100.5, fee=0.0,
+                                                 purpose="manual_close"), SCENARIO)
+        assert "halted" not in [ev.kind_of(d) for d in done]
+    assert of(done, ev.PositionClosed) and state.sym[SYMBOL].phase == "flat" and state.sym[SYMBOL].pos is None
