@@ -42,6 +42,8 @@ def decide_fill(state: State, e: ev.OrderFilled, p: Params) -> list[ev.Event]:
                                    unrealized=unrealized(state)))
         for client_id in (sym.stop_id, *sym.tp_ids, sym.pyr_id, sym.entry_id, sym.exit_id):
             emit.cancel(e.ts, e.symbol, client_id, "position_closed")
+        if sym.pos is not None and sym.late_fill == e.fill_id:  # a late fill netted it and opened the rest
+            _close_late_fill(state, e, sym, p, emit)
         return out
     if sym.pos is not None and sym.late_fill == e.fill_id:
         _close_late_fill(state, e, sym, p, emit)
@@ -62,12 +64,13 @@ def _close_late_fill(state: State, e: ev.OrderFilled, sym: Sym, p: Params, emit:
     pos = sym.pos
     assert pos is not None
     emit.add(ev.ErrorRaised(ts=e.ts, symbol=e.symbol, reason="late_fill",
-                            detail=f"fill {e.fill_id} of {e.client_id} ({e.qty}) landed with no position to join; "
-                                   "closing it"))
+                            detail=f"fill {e.fill_id} of {e.client_id} ({e.qty}) is no longer the symbol's entry "
+                                   "or pyramid; closing it"))
     ensure_stop(state, e.ts, e.symbol, sym, p, emit)
+    emit.cancel(e.ts, e.symbol, sym.entry_id, "late_fill")  # no new entry while a late fill is unwound
     emit.add(ev.EmergencyAction(ts=e.ts, policy="flatten", action="close", outcome="done", reason="ok",
                                 symbol=e.symbol, trigger="late_fill"))
-    emit.order(e.ts, e.symbol, close_side(pos.side), "market", e.qty, "emergency", reduce_only=True)
+    emit.order(e.ts, e.symbol, close_side(pos.side), "market", min(e.qty, pos.qty), "emergency", reduce_only=True)
 
 
 def ensure_stop(state: State, ts: int, symbol: str, sym: Sym, p: Params, emit: Out) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from msgspec.structs import replace
 
 from journal.events import OrderFilled
+from machine.ids import client_id_prefix
 from machine.state import EMPTY_SYM, ClosedTrade, Position, State, Sym, seen_fill, transition
 
 _QTY_EPS = 1e-12
@@ -25,15 +26,21 @@ def close_reason(purpose: str, stop_reason: str) -> str:
     return purpose
 
 
-def _open(sym: Sym, e: OrderFilled, purpose: str, ours: bool) -> Sym:
-    """Grow (or open) the position. An opening fill that lands while flat after the first fill, or
-    while the position is being closed (the remainder of a partial entry or pyramid, filled after the
-    stop or an exit took the position), is a *late fill*: the ledger takes it as it is, and decide
-    closes it at once (`late_fill`) instead of treating it as a trade. Only for one of our live
-    orders (`ours`): a fill of an order we never placed is an illegal trigger and halts."""
+def is_late(sym: Sym, e: OrderFilled, ours: bool) -> bool:
+    """A *late fill*: an opening fill of one of our orders that is no longer the symbol's entry or
+    pyramid order: the remainder of a partial entry or pyramid whose cancel came too late (after the
+    stop or an exit took the position, or after a new signal). `ours`: still tracked, or carrying this
+    journal's client id prefix (the venue may answer our cancel "unknown order" just before the fill).
+    A fill of an order we never placed is not late: it is an illegal trigger and halts."""
+    return ours and e.client_id != sym.entry_id and e.client_id != sym.pyr_id
+
+
+def _open(sym: Sym, e: OrderFilled, purpose: str, late: bool) -> Sym:
+    """Grow (or open) the position. A late fill is taken into the ledger as it is (decide closes it at
+    once, `late_fill`), never as a trade the strategy chose: it opens through `late_fill_*` or grows
+    the position without touching its entry price, size basis or pyramid count."""
     pos = sym.pos
     side = "long" if e.side == "buy" else "short"
-    late = ours and ((sym.phase == "flat" and pos is None) or sym.phase == "exiting")
     if late:
         sym = replace(sym, late_fill=e.fill_id)
     if pos is None:
@@ -56,14 +63,29 @@ def _open(sym: Sym, e: OrderFilled, purpose: str, ours: bool) -> Sym:
         return replace(sym, fault=f"{purpose} fill {e.fill_id} on the opposite side of the open {pos.side}")
     qty = round(pos.qty + e.qty, _QTY_DEC)  # 6.35 + 0.116 is 6.466, not 6.465999...: the venue truncates
     avg = (pos.avg_price * pos.qty + e.price * e.qty) / qty
+    if late:
+        return replace(sym, pos=replace(pos, qty=qty, avg_price=avg, fees=pos.fees + e.fee))
     if purpose == "entry":
         pos = replace(pos, qty=qty, avg_price=avg, entry_price=avg, initial_qty=pos.initial_qty + e.qty,
                       fees=pos.fees + e.fee)
         return replace(sym, pos=pos)
     pos = replace(pos, qty=qty, avg_price=avg, fees=pos.fees + e.fee, adds=pos.adds + 1)
-    if late:
-        return replace(sym, pos=pos)  # still exiting: the added quantity is closed with the rest
     return transition(replace(sym, pos=pos), "pyramid_filled")
+
+
+def _net_late(sym: Sym, e: OrderFilled) -> tuple[Sym, float]:
+    """A late fill against an open position on the other side nets with it, as the venue's one-way
+    book does: it reduces the position (a close with reason `late_fill`), and what exceeds it opens a
+    late position on its own side. Returns (sym, realized gross pnl)."""
+    pos = sym.pos
+    assert pos is not None
+    reduce_qty = min(e.qty, pos.qty)
+    share = reduce_qty / e.qty
+    sym, gross = _reduce(sym, replace(e, qty=reduce_qty, fee=e.fee * share), "late_fill")
+    excess = round(e.qty - reduce_qty, _QTY_DEC)
+    if excess > _QTY_EPS:
+        sym = _open(sym, replace(e, qty=excess, fee=e.fee - e.fee * share), e.purpose, late=True)
+    return sym, gross
 
 
 def _reduce(sym: Sym, e: OrderFilled, purpose: str) -> tuple[Sym, float]:
@@ -117,7 +139,12 @@ def apply_fill(state: State, e: OrderFilled) -> State:
     sym = state.sym.get(e.symbol, EMPTY_SYM)
     cash = state.cash - e.fee
     if purpose in ("entry", "pyramid"):
-        sym = _open(sym, e, purpose, rec is not None)
+        late = is_late(sym, e, rec is not None or e.client_id.startswith(client_id_prefix(state)))
+        if late and sym.pos is not None and sym.pos.side != ("long" if e.side == "buy" else "short"):
+            sym, gross = _net_late(sym, e)
+            cash += gross
+        else:
+            sym = _open(sym, e, purpose, late)
         if e.client_id not in orders:
             sym = replace(sym, entry_id=None) if sym.entry_id == e.client_id else sym
             sym = replace(sym, pyr_id=None) if sym.pyr_id == e.client_id else sym

@@ -27,6 +27,11 @@ class SimVenue:
         self.position: dict[str, float] = {}  # signed qty per symbol
         self.in_bar: ev.CandleClosed | None = None
         self.reject_purposes: set[str] = set()
+        # Late remainders (a live venue's race): an entry/pyramid fills half at the open and the rest at
+        # the next open, and a cancel of that rest comes too late. "silent": the cancel gets no answer;
+        # "rejected": it is answered unknown_order (-2011) before the rest fills.
+        self.late_remainders = ""
+        self.remainders: set[str] = set()
 
     def submit(self, order: ev.OrderSubmitted) -> list[ev.Event]:
         if order.purpose in self.reject_purposes:
@@ -40,6 +45,11 @@ class SimVenue:
         return [ev.OrderAccepted(ts=order.ts, client_id=order.client_id, symbol=order.symbol)]
 
     def cancel(self, req: ev.OrderCancelRequested) -> list[ev.Event]:
+        if req.client_id in self.remainders:
+            if self.late_remainders == "rejected":
+                return [ev.OrderRejected(ts=req.ts, client_id=req.client_id, symbol=req.symbol,
+                                         reason="unknown_order", code=-2011)]
+            return []
         for book in (self.pending, self.resting, self.fresh):
             for order in book:
                 if order.client_id == req.client_id:
@@ -47,15 +57,17 @@ class SimVenue:
                     return [ev.OrderCanceled(ts=req.ts, client_id=req.client_id, symbol=req.symbol)]
         return []
 
-    def _fill(self, order: ev.OrderSubmitted, price: float, ts: int) -> list[ev.Event]:
+    def _fill(self, order: ev.OrderSubmitted, price: float, ts: int, qty: float | None = None,
+              part: int = 1) -> list[ev.Event]:
         signed = self.position.get(order.symbol, 0.0)
-        qty = order.qty
-        if order.reduce_only:
-            qty = min(qty, abs(signed))
+        qty = order.qty if qty is None else qty
+        if order.reduce_only:  # only ever toward zero, never past it, never on the wrong side
+            reduces = (signed > 0 and order.side == "sell") or (signed < 0 and order.side == "buy")
+            qty = min(qty, abs(signed)) if reduces else 0.0
             if qty <= 0:
                 return [ev.OrderCanceled(ts=ts, client_id=order.client_id, symbol=order.symbol, reason="expired")]
-        self.position[order.symbol] = signed + (qty if order.side == "buy" else -qty)
-        return [ev.OrderFilled(ts=ts, client_id=order.client_id, symbol=order.symbol, fill_id=f"{order.client_id}-1",
+        self.position[order.symbol] = round(signed + (qty if order.side == "buy" else -qty), 9)  # no float dust
+        return [ev.OrderFilled(ts=ts, client_id=order.client_id, symbol=order.symbol, fill_id=f"{order.client_id}-{part}",
                                side=order.side, qty=qty, price=price, fee=qty * price * self.params.fee_rate,
                                purpose=order.purpose)]
 
@@ -66,9 +78,21 @@ class SimVenue:
         for order in [o for o in self.pending if o.symbol == candle.symbol]:
             self.pending.remove(order)
             price = candle.open * (1 + slip) if order.side == "buy" else candle.open * (1 - slip)
-            out += self._fill(order, price, candle.ts)
+            out += self._fill_market(order, price, candle.ts)
         out += self._trigger(self.resting, candle, gap_open=True)
         return out
+
+    def _fill_market(self, order: ev.OrderSubmitted, price: float, ts: int) -> list[ev.Event]:
+        if order.client_id in self.remainders:
+            self.remainders.discard(order.client_id)
+            done = _half(order.qty)
+            return self._fill(order, price, ts, qty=round(order.qty - done, 9), part=2)
+        half = _half(order.qty)
+        if self.late_remainders and order.purpose in ("entry", "pyramid") and half > 0:
+            self.remainders.add(order.client_id)
+            self.pending.append(order)  # the rest fills at the next open
+            return self._fill(order, price, ts, qty=half)
+        return self._fill(order, price, ts)
 
     def bar_closed(self, candle: ev.CandleClosed) -> list[ev.Event]:
         out = self._trigger(self.fresh, candle, gap_open=False)
@@ -96,6 +120,11 @@ class SimVenue:
             book.remove(order)
             out += self._fill(order, price, c.ts)
         return out
+
+
+def _half(qty: float) -> float:
+    """Half of a quantity on the default 0.001 step, rounded down (0 when it cannot be split)."""
+    return round(int(qty * 500 + 1e-9) / 1000, 3)
 
 
 def run_loop(state: State, params: Params, inputs: Iterable[ev.Event], venue: SimVenue,

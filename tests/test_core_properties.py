@@ -164,3 +164,36 @@ def test_every_flat_breakout_bar_yields_exactly_one_signal_event(params, bars):
         sym = before.sym.get(SYMBOL)
         flat = sym is None or (sym.pos is None and sym.phase in ("flat", "halted"))
         assert len(signals) == (1 if breakout and flat else 0)
+
+
+@SETTINGS
+@given(param_sets(), candle_streams(), st.sampled_from(["silent", "rejected"]))
+def test_late_remainders_never_halt_and_every_bar_close_leaves_the_venue_position_covered(params, bars, answer):
+    """Entries and pyramids fill half at the open and the rest at the next open, and a cancel of that rest
+    arrives too late (no answer, or unknown_order first): the core adopts and closes such late fills and
+    never halts; after every bar close, any venue position is covered by resting stops or a pending close."""
+    venue = SimVenue(params)
+    venue.late_remainders = answer
+    inputs = sorted([session(), *bars], key=lambda e: (e.ts, not isinstance(e, ev.SessionStarted)))
+    uncovered = []
+
+    def after(before, e, decisions):
+        if not isinstance(e, ev.CandleClosed):
+            return
+        signed = venue.position.get(SYMBOL, 0.0)
+        if abs(signed) < 1e-9:
+            return
+        closing = "sell" if signed > 0 else "buy"
+        stops = sum(o.qty for o in venue.resting + venue.fresh if o.side == closing and o.order_kind == "stop_market")
+        pending = [o for o in venue.pending if o.side == closing and o.reduce_only]
+        exiting = [d for d in decisions if isinstance(d, ev.OrderSubmitted) and d.reduce_only and d.side == closing]
+        if stops < abs(signed) - 1e-9 and not pending and not exiting:
+            uncovered.append((e.ts, signed, stops))
+
+    state, journal = run_loop(initial_state(params), params, inputs, venue, observe=after)
+    assert not [e for e in journal if isinstance(e, ev.Halted)]
+    assert not [e for e in journal if isinstance(e, ev.ErrorRaised) and e.reason == "illegal_transition"]
+    assert not uncovered
+    late = [e for e in journal if isinstance(e, ev.ErrorRaised) and e.reason == "late_fill"]
+    closed = [e for e in journal if isinstance(e, ev.EmergencyAction) and e.trigger == "late_fill"]
+    assert len(late) == len(closed)
