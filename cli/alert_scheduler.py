@@ -150,8 +150,14 @@ class AlertScheduler:
                 self._alert("auto_testnet_on_dd",
                             f"⚠️ AUTO_TESTNET_ON_DD: daily drawdown limit hit, switch to testnet {outcome}. "
                             "Verify no live orders remain.")
-            case ErrorRaised(symbol=symbol, reason=reason):
-                self._alert(f"fatal:core:{symbol}", f"❌ Fatal: core error on {symbol or 'all'}: {reason}; symbol halted.")
+            case ErrorRaised(symbol=symbol, reason="illegal_transition", detail=detail):
+                self._alert(f"fatal:core:{symbol}",
+                            f"❌ Fatal: core error on {symbol or 'all'}: illegal_transition ({detail}); symbol halted.")
+            case ErrorRaised(symbol=symbol, reason="late_fill", detail=detail):
+                self._alert(f"late_fill:{symbol}", f"⚠️ Late fill on {symbol}: {detail}. Protected and closed at "
+                                                   "market; trading goes on.")
+            case ErrorRaised(symbol=symbol, reason="exit_failed", detail=detail):
+                self._alert(f"exit_failed:{symbol}", f"⚠️ Exit failed on {symbol}: {detail}.")
 
     def _on_drift(self, drift_ms: int, now: int) -> None:
         if abs(drift_ms) <= self.config.drift_threshold_ms:

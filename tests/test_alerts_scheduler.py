@@ -13,6 +13,7 @@ from journal.events import (
     DailyAnchorReset,
     EmergencyAction,
     ErrorObserved,
+    ErrorRaised,
     KillSwitchTripped,
     OrderFilled,
     PositionClosed,
@@ -214,3 +215,18 @@ def test_scheduler_from_config_wires_webhook_knobs_and_store(slack, tmp_path):
     clock.advance(6)
     sched.feed(KillSwitchTripped(ts=0, reason="operator"))
     assert len(slack.texts) == 2 and store.exists()
+
+
+def test_core_errors_alert_by_what_they_mean(slack, tmp_path):
+    """Only an illegal transition (the symbol halts) is fatal; a late fill or a failed exit is a warning;
+    an operator's mistaken request (closing a flat symbol) or a stale candle is not an alert."""
+    clock = FakeClock()
+    sched = make(slack, tmp_path, clock)
+    sched.feed(ErrorRaised(ts=0, symbol="ETH/USDT", reason="late_fill", detail="fill F of P (0.083)"))
+    sched.feed(ErrorRaised(ts=0, symbol="BTC/USDT", reason="nothing_to_close", detail="manual close while flat"))
+    sched.feed(ErrorRaised(ts=0, symbol="BTC/USDT", reason="exit_failed", detail="manual_close order M ended"))
+    sched.feed(ErrorRaised(ts=0, symbol="BTC/USDT", reason="illegal_transition", detail="'x' is not allowed"))
+    assert len(slack.texts) == 3
+    assert slack.texts[0].startswith("⚠️ Late fill on ETH/USDT") and slack.texts[1].startswith("⚠️ Exit failed on")
+    assert slack.texts[2].startswith("❌ Fatal: core error on BTC/USDT")
+    assert "symbol halted" in slack.texts[2] and "trading goes on" in slack.texts[0]
