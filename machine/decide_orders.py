@@ -11,6 +11,8 @@ and recover from rejected or vanished orders.
 """
 from __future__ import annotations
 
+from msgspec.structs import replace
+
 from journal import events as ev
 from machine import emergency
 from machine.emit import Out, close_side
@@ -43,7 +45,9 @@ def decide_fill(state: State, e: ev.OrderFilled, p: Params) -> list[ev.Event]:
         for client_id in (sym.stop_id, *sym.tp_ids, sym.pyr_id, sym.entry_id, sym.exit_id):
             emit.cancel(e.ts, e.symbol, client_id, "position_closed")
         if sym.pos is not None and sym.late_fill == e.fill_id:  # a late fill netted it and opened the rest
-            _close_late_fill(state, e, sym, p, emit)
+            # that new position has none of the old one's orders (all canceled just above) nor its stop level
+            fresh = replace(sym, stop_id=None, stop_price=0.0, tp_ids=(), pyr_id=None, entry_id=None, exit_id=None)
+            _close_late_fill(state, e, fresh, p, emit)
         return out
     if sym.pos is not None and sym.late_fill == e.fill_id:
         _close_late_fill(state, e, sym, p, emit)

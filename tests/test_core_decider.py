@@ -212,3 +212,24 @@ def test_late_fill_while_the_position_is_being_closed_is_closed_too_without_a_ha
                                                  purpose="manual_close"), SCENARIO)
         assert "halted" not in [ev.kind_of(d) for d in done]
     assert of(done, ev.PositionClosed) and state.sym[SYMBOL].phase == "flat" and state.sym[SYMBOL].pos is None
+
+
+def test_late_fill_larger_than_an_opposite_position_nets_it_and_closes_the_excess_with_its_own_stop():
+    """A long is open when a late short fill larger than it lands (a short entry's remainder, canceled too
+    late): like the venue's one-way book it closes the long and opens the excess short, which gets a stop
+    above the price (not the old long's stop level) and a reduce-only close."""
+    state, order = entered_order()  # a long entry
+    state, _ = step(state, fill(order, order.qty, "f1"), SCENARIO)
+    long_qty = state.sym[SYMBOL].pos.qty
+    stray = ev.OrderFilled(ts=bar_ts(5), client_id=f"{client_id_prefix(state)}E99", symbol=SYMBOL, fill_id="late1",
+                           side="sell", qty=round(long_qty * 1.5, 3), price=101.0, fee=0.0, purpose="entry")
+    state, late = step(state, stray, SCENARIO)
+    (closed,) = of(late, ev.PositionClosed)
+    assert closed.reason == "late_fill" and closed.qty == pytest.approx(long_qty)
+    assert "halted" not in [ev.kind_of(d) for d in late]
+    stop, close = of(late, ev.OrderSubmitted)
+    excess = round(long_qty * 1.5, 3) - long_qty
+    assert stop.purpose == "stop" and stop.side == "buy" and stop.stop_price > 101.0
+    assert close.purpose == "emergency" and close.side == "buy" and close.qty == pytest.approx(excess)
+    sym = state.sym[SYMBOL]
+    assert sym.phase == "exiting" and sym.pos.side == "short" and sym.pos.qty == pytest.approx(excess)
