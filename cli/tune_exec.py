@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import multiprocessing
 import signal
+import threading
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Any, Callable
@@ -33,8 +34,20 @@ class TrialBatch:
 
 
 def run_serial(batch: TrialBatch, on_done: OnDone) -> None:
-    for index, params in batch.params.items():
-        on_done(*run_trial(index, params, batch.blob, batch.symbols, batch.timeframe))
+    """In this process. A Ctrl-C is taken between trials: raised inside one, it can surface wrapped
+    by a C library (DuckDB turns an interrupt in its Python callback into `duckdb.Error`, a
+    traceback instead of exit 130), so the handler only notes it and the loop raises it."""
+    interrupted: list[bool] = []
+    in_main = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGINT, lambda *_: interrupted.append(True)) if in_main else None
+    try:
+        for index, params in batch.params.items():
+            on_done(*run_trial(index, params, batch.blob, batch.symbols, batch.timeframe))
+            if interrupted:
+                raise KeyboardInterrupt
+    finally:
+        if in_main and previous is not None:  # None: a handler not set from Python, nothing to restore
+            signal.signal(signal.SIGINT, previous)
 
 
 def _ignore_sigint() -> None:
