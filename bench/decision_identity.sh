@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Decision identity check for performance work: two full BTC+ETH 1h backtests on ../shared/data/ohlcv must keep
+# their journal content_digest (the same events, byte for byte) and `journal replay` must reproduce every
+# decision. Run it before and after any change meant to be behaviour-neutral. The expected digests change only
+# with a deliberate change of decisions, journal format or data; then record the new ones here and say why.
+#   bash bench/decision_identity.sh
+set -uo pipefail
+cd "$(dirname "$0")/.."
+data="${BASELINE_OHLCV_DIR:-../shared/data/ohlcv}"
+fail=0
+for spec in "default::fe81692f58ea47619d11758939b2f01b" "bench/identity_config.json::ba36b5f6706dd4f9504072752e1cf6c7"; do
+  cfg="${spec%%::*}"; want="${spec##*::}"
+  dir=$(mktemp -d)
+  args=(--data "$data" --symbols BTC/USDT ETH/USDT --timeframe 1h --journal "$dir/j" --json)
+  [ "$cfg" != default ] && args+=(--config "$cfg")
+  .venv/bin/bot backtest "${args[@]}" >/dev/null 2>&1
+  got=$(.venv/bin/journal stats "$dir/j" 2>/dev/null | grep content_digest | awk '{print $4}')
+  replay=$(.venv/bin/journal replay "$dir/j" 2>&1 | tail -1)
+  if [ "$got" = "$want" ] && [ "$replay" = "all decisions reproduce" ]; then
+    echo "ok    $cfg  content_digest $got"
+  else
+    echo "FAIL  $cfg  content_digest $got (want $want); replay: $replay"; fail=1
+  fi
+  rm -rf "$dir"
+done
+exit $fail
