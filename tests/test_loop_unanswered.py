@@ -37,11 +37,10 @@ class LosesFirstStop(PaperExchange):
         return super().submit(order)
 
 
-def run(journal: Path) -> LosesFirstStop:
-    venue = LosesFirstStop()
-    # no trail, breakeven or pyramid: nothing else would replace the lost stop
-    params = Params(atr_trail_k=1000.0, breakeven_atr_k=1000.0, enable_pyramiding=False)
-    spec = RunSpec(mode="paper", journal_dir=journal, params=params, symbols=("BTC/USDT",), timeframe="1h")
+def run(journal: Path, venue, params: Params | None = None):
+    """Every fixture candle through the paper loop wired to `venue`; returns the venue."""
+    spec = RunSpec(mode="paper", journal_dir=journal, params=params or Params(), symbols=("BTC/USDT",),
+                   timeframe="1h")
     runtime = assemble(spec, venue, SimClock(), FixedIds("t"), durable=False, session_ts=CANDLES[0].ts)
     try:
         for candle in CANDLES:
@@ -52,7 +51,9 @@ def run(journal: Path) -> LosesFirstStop:
 
 
 def test_a_stop_the_venue_never_answered_is_sent_again_with_the_same_client_id(tmp_path):
-    venue = run(tmp_path / "j")
+    # no trail, breakeven or pyramid: nothing else would replace the lost stop
+    venue = run(tmp_path / "j", LosesFirstStop(),
+                Params(atr_trail_k=1000.0, breakeven_atr_k=1000.0, enable_pyramiding=False))
     assert venue.lost is not None, "the strategy should place a stop in 400 bars"
     events = list(read_events(tmp_path / "j"))
     assert venue.placed.count(venue.lost) == 1, "resent exactly once, then answered"
@@ -82,20 +83,8 @@ class LosesFirstEntry(PaperExchange):
         return super().submit(order)
 
 
-def run_outage(journal: Path, failures: int) -> LosesFirstEntry:
-    venue = LosesFirstEntry(failures)
-    spec = RunSpec(mode="paper", journal_dir=journal, params=Params(), symbols=("BTC/USDT",), timeframe="1h")
-    runtime = assemble(spec, venue, SimClock(), FixedIds("t"), durable=False, session_ts=CANDLES[0].ts)
-    try:
-        for candle in CANDLES:
-            runtime.loop.feed(candle)
-    finally:
-        runtime.close()
-    return venue
-
-
 def test_an_entry_lost_in_a_long_outage_is_recorded_stale_not_sent_hours_late(tmp_path):
-    venue = run_outage(tmp_path / "j", failures=2)  # the decision bar and the next fail; the third try would land
+    venue = run(tmp_path / "j", LosesFirstEntry(failures=2))  # the decision bar and the next fail; the third try would land
     assert venue.lost is not None
     events = list(read_events(tmp_path / "j"))
     assert venue.lost not in venue.placed, "a stale entry must never reach the venue"
@@ -106,7 +95,7 @@ def test_an_entry_lost_in_a_long_outage_is_recorded_stale_not_sent_hours_late(tm
 
 
 def test_an_entry_lost_for_one_bar_is_still_sent(tmp_path):
-    venue = run_outage(tmp_path / "j", failures=1)  # the retry at the next bar reaches the venue
+    venue = run(tmp_path / "j", LosesFirstEntry(failures=1))  # the retry at the next bar reaches the venue
     assert venue.lost in venue.placed
     events = list(read_events(tmp_path / "j"))
     assert not [e for e in events if isinstance(e, OrderCanceled) and e.reason == "stale_intent"]
