@@ -13,7 +13,6 @@ import time
 from pathlib import Path
 from typing import Optional
 
-import msgspec
 import typer
 
 from cli import control

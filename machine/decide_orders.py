@@ -120,7 +120,6 @@ def decide_order_ended(state: State, e: ev.OrderRejected | ev.OrderCanceled, p: 
     if rec is None or sym.pos is None or rec.cancel_requested:
         return out
     emit = Out(state, out)
-    pos = sym.pos
     if rec.purpose == "stop" and sym.stop_id is None and sym.exit_id is None:
         if isinstance(e, ev.OrderRejected):
             emergency.on_stop_rejected(state, e, sym, p, emit)  # fallback stop, then the policy
