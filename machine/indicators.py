@@ -83,13 +83,9 @@ def advance(ind: Ind, ts: int, high: float, low: float, close: float, dlen: int,
         ind.win_low = min(ind.lows)
     if bars:
         prev = ind.close
-        tr = high - low  # true range, inlined (hot path): max(h-l, |h-prev|, |l-prev|)
-        up = high - prev if high > prev else prev - high
-        down = low - prev if low > prev else prev - low
-        if up > tr:
-            tr = up
-        if down > tr:
-            tr = down
+        # True range max(h-l, |h-prev|, |l-prev|) as max(h, prev) - min(l, prev): the same float, since
+        # either form ends in one subtraction of the same two values (rounding is monotonic).
+        tr = (high if high > prev else prev) - (low if low < prev else prev)
         if bars < alen:
             ind.tr_sum += tr
         elif bars == alen:
