@@ -18,36 +18,47 @@ WITH sub AS (
     SELECT * FROM orders_t QUALIFY row_number() OVER (PARTITION BY client_id ORDER BY seq) = 1
 ), f AS (
     SELECT client_id, sum(qty) AS filled_qty, sum(qty * price) / nullif(sum(qty), 0) AS avg_fill_price,
-           max(cum_qty) AS max_cum_qty, max(seq) AS last_fill_seq
+           max(cum_qty) AS max_cum_qty, min(seq) AS first_fill_seq, max(seq) AS last_fill_seq
     FROM fills GROUP BY client_id
 ), u AS (
     SELECT client_id,
-           bool_or("update" = 'order_accepted') AS was_accepted,
-           bool_or("update" = 'order_rejected') AS was_rejected,
-           bool_or("update" = 'order_canceled') AS was_canceled,
-           max(seq) AS last_update_seq,
-           arg_max(reason, seq) FILTER (WHERE "update" IN ('order_rejected', 'order_canceled')) AS status_reason
+           min(seq) FILTER (WHERE "update" = 'order_accepted') AS accept_seq,
+           min(seq) FILTER (WHERE "update" = 'order_rejected') AS reject_seq,
+           min(seq) FILTER (WHERE "update" = 'order_canceled') AS cancel_seq,
+           arg_min(reason, seq) FILTER (WHERE "update" = 'order_rejected') AS reject_reason,
+           arg_min(reason, seq) FILTER (WHERE "update" = 'order_canceled') AS cancel_reason,
+           max(seq) AS last_update_seq
     FROM order_updates_t GROUP BY client_id
 ), folded AS (
     SELECT s.*, coalesce(greatest(f.filled_qty, f.max_cum_qty), 0) AS filled_qty, f.avg_fill_price,
-           coalesce(u.was_accepted, false) AS was_accepted, coalesce(u.was_rejected, false) AS was_rejected,
-           coalesce(u.was_canceled, false) AS was_canceled, u.status_reason,
+           u.accept_seq IS NOT NULL AS was_accepted, u.cancel_seq IS NOT NULL AS was_canceled,
+           coalesce(u.reject_seq < least(coalesce(u.accept_seq, u.reject_seq + 1), coalesce(f.first_fill_seq, u.reject_seq + 1),
+                                         coalesce(u.cancel_seq, u.reject_seq + 1)), false) AS was_rejected,
+           u.reject_reason, u.cancel_reason,
            greatest(s.seq, u.last_update_seq, f.last_fill_seq) AS last_seq
     FROM sub s LEFT JOIN f USING (client_id) LEFT JOIN u USING (client_id)
+), status AS (
+    SELECT *,
+           CASE WHEN was_rejected THEN 'rejected'
+                WHEN qty > 0 AND filled_qty >= qty * (1 - 1e-9) THEN 'filled'
+                WHEN was_canceled THEN 'canceled'
+                WHEN filled_qty > 0 THEN 'partially_filled'
+                WHEN was_accepted THEN 'accepted'
+                ELSE 'submitted' END AS status
+    FROM folded
 )
-SELECT client_id, symbol, ts, side, kind, qty, price, stop_price, reduce_only, purpose,
-       CASE WHEN was_rejected THEN 'rejected'
-            WHEN qty > 0 AND filled_qty >= qty * (1 - 1e-9) THEN 'filled'
-            WHEN was_canceled THEN 'canceled'
-            WHEN filled_qty > 0 THEN 'partially_filled'
-            WHEN was_accepted THEN 'accepted'
-            ELSE 'submitted' END AS status,
-       filled_qty, avg_fill_price, status_reason, seq, last_seq
-FROM folded
+SELECT client_id, symbol, ts, side, kind, qty, price, stop_price, reduce_only, purpose, status,
+       filled_qty, avg_fill_price,
+       CASE status WHEN 'rejected' THEN reject_reason WHEN 'canceled' THEN cancel_reason END AS status_reason,
+       seq, last_seq
+FROM status
 """
 # Status precedence: rejected > filled (fills reach the order qty) > canceled > partially_filled
-# > accepted > submitted. A partially filled order that was then canceled is `canceled`
-# with filled_qty > 0.
+# > accepted > submitted. `rejected` means the venue refused the order itself: its rejection came
+# before any accept, fill or cancel. A rejection after those answers a cancel request for an order
+# that had already ended or was still working (Binance -2011 "unknown order"), and leaves the order's
+# status alone. A partially filled order that was then canceled is `canceled` with filled_qty > 0.
+# status_reason: the reason of the rejection or cancel that gave the status (else NULL).
 
 _EQUITY = """
 SELECT ts, equity, seq, 'marked' AS source FROM equity_marked_t

@@ -1,6 +1,8 @@
 """The `orders` view's status fold against the documented precedence, over random answer sequences.
 
-rejected > filled (unique fills reach the order qty) > canceled > partially_filled > accepted > submitted.
+rejected > filled (unique fills reach the order qty) > canceled > partially_filled > accepted > submitted,
+where `rejected` is a rejection of the order itself: one that came before any accept, fill or cancel. A later
+rejection answers a cancel request (Binance -2011 for an order that already ended) and changes nothing.
 """
 from __future__ import annotations
 
@@ -8,7 +10,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest_projection import BTC, write_journal
-from journal.events import OrderAccepted, OrderCanceled, OrderFilled, OrderRejected, OrderSubmitted
+from journal.events import (OrderAccepted, OrderCanceled, OrderCancelRequested, OrderFilled, OrderRejected,
+                            OrderSubmitted)
 from projections.db import connect
 
 ANSWERS = st.lists(st.sampled_from(["accept", "reject", "cancel", "fill_quarter", "fill_half", "refill"]),
@@ -17,11 +20,15 @@ ANSWERS = st.lists(st.sampled_from(["accept", "reject", "cancel", "fill_quarter"
 
 def expected_status(answers: list[str]) -> tuple[str, float]:
     fills, filled = 0, 0.0
-    for a in answers:
+    rejected = False
+    for k, a in enumerate(answers):
         if a in ("fill_quarter", "fill_half"):
             fills += 1
             filled += 1.0 if a == "fill_quarter" else 2.0
-    if "reject" in answers:
+        if a == "reject" and "reject" not in answers[:k]:
+            earlier = answers[:k]
+            rejected = not ({"accept", "cancel", "fill_quarter", "fill_half"} & set(earlier))
+    if rejected:
         return "rejected", filled
     if filled >= 4.0:
         return "filled", filled
@@ -64,3 +71,34 @@ def test_order_status_follows_the_documented_precedence(tmp_path_factory, orders
     finally:
         con.close()
     assert got == [(f"o{n}", *expected_status(answers)) for n, answers in enumerate(orders)]
+
+
+def _stop_status(tmp_path, answers: list) -> tuple:
+    stop = OrderSubmitted(ts=1, client_id="S1", symbol=BTC, side="sell", order_kind="stop_market", qty=1.0,
+                          purpose="stop", stop_price=90.0, reduce_only=True)
+    write_journal(tmp_path / "j", [stop, OrderAccepted(ts=1, client_id="S1", symbol=BTC), *answers])
+    con = connect(tmp_path / "j")
+    try:
+        return con.execute("SELECT status, filled_qty, status_reason FROM orders").fetchone()
+    finally:
+        con.close()
+
+
+def test_a_refused_cancel_of_a_filled_stop_leaves_it_filled(tmp_path):
+    # The stop filled while our cancel (a trail move) was on its way; the venue refuses the cancel.
+    assert _stop_status(tmp_path, [
+        OrderCancelRequested(ts=2, client_id="S1", symbol=BTC, reason="replaced"),
+        OrderFilled(ts=2, client_id="S1", symbol=BTC, fill_id="S1-f1", side="sell", qty=1.0, price=90.0,
+                    purpose="stop", cum_qty=1.0, order_qty=1.0),
+        OrderRejected(ts=2, client_id="S1", symbol=BTC, reason="unknown_order", code=-2011, message="order is filled"),
+    ]) == ("filled", 1.0, None)
+
+
+def test_a_refused_cancel_of_a_canceled_order_leaves_it_canceled_with_the_cancel_reason(tmp_path):
+    # The venue canceled the take-profit itself (position closed); our own cancel then comes back refused.
+    assert _stop_status(tmp_path, [
+        OrderCanceled(ts=2, client_id="S1", symbol=BTC, reason="position_closed"),
+        OrderCancelRequested(ts=2, client_id="S1", symbol=BTC, reason="position_closed"),
+        OrderRejected(ts=2, client_id="S1", symbol=BTC, reason="unknown_order", code=-2011,
+                      message="order is canceled"),
+    ]) == ("canceled", 0.0, "position_closed")
