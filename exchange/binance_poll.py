@@ -105,11 +105,20 @@ class FillTracker:
         return self.client_of[key]
 
     def _fills(self, unified: str, trades: list[dict], ts: int, advance_cursor: bool = True) -> list[Event]:
+        """Trades in venue order as fills. The cursor never passes a trade that has no event yet:
+        when its order lookup fails, the fills built so far and the lookup's errors are returned
+        and the next poll starts again at that trade (`seen` drops the ones already reported)."""
         events: list[Event] = []  # (fills are only recorded as seen once their event exists)
         for trade in sorted(trades, key=lambda t: int(t["id"])):
+            trade_id = int(trade["id"])
+            try:
+                client_id = self._client_id(unified, str(trade["order"]), events, ts)
+            except VenueError:
+                if advance_cursor:
+                    self.last_trade_id[unified] = max(self.last_trade_id.get(unified, trade_id - 1), trade_id - 1)
+                return events
             if advance_cursor:  # only the poll moves the cursor: an order's own trades may jump past others
-                self.last_trade_id[unified] = max(self.last_trade_id.get(unified, 0), int(trade["id"]))
-            client_id = self._client_id(unified, str(trade["order"]), events, ts)
+                self.last_trade_id[unified] = max(self.last_trade_id.get(unified, 0), trade_id)
             order = self.orders.get(client_id)
             cum = self.cum.get(client_id, 0.0) + float(trade["amount"])
             event = fill_event(trade, client_id, order, cum)
