@@ -76,7 +76,9 @@ class BinanceExchange:
         rows = self.venue.call(sink, ts, self.venue.client.fetch_ohlcv, unified, timeframe, since, limit + 1,
                                symbol=symbol)
         closed = [r for r in rows if forming is None or int(r[0]) < forming]
-        return [[int(r[0]), *(float(x) for x in r[1:6])] for r in closed[-limit:]]
+        # from `since`: the oldest `limit` bars (the caller polls again for the rest); else the newest
+        kept = closed[:limit] if since is not None else closed[-limit:]
+        return [[int(r[0]), *(float(x) for x in r[1:6])] for r in kept]
 
     def poll_candles(self, symbol: str, timeframe: str, since: int, ts: int, limit: int = 500) -> list[Event]:
         """Closed bars opened at or after `since` as CandleClosed (ErrorObserved when unreachable)."""

@@ -91,6 +91,13 @@ def test_poll_candles_gives_closed_bars_only(sim, adapter):
     assert [c.ts for c in candles] == [since, since + H, since + 2 * H]
 
 
+def test_poll_candles_after_a_gap_longer_than_the_limit_starts_at_since(sim, adapter):
+    sim.step(10)
+    since = sim.venue.forming - 6 * H  # six closed bars, limit five: the oldest five, the sixth at the next poll
+    candles = adapter.poll_candles("BTC/USDT", "1h", since=since, ts=0, limit=5)
+    assert [c.ts for c in candles] == [since + i * H for i in range(5)]
+
+
 def test_unreachable_venue_is_an_event_not_an_exception(sim, adapter):
     sim.set_faults(FaultSpec(rates={"http_5xx": 1.0}))
     assert {type(e).__name__ for e in adapter.advance(CandleClosed(
