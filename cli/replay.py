@@ -9,14 +9,15 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass, field
-from itertools import chain
+from itertools import chain, takewhile
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable, Iterator
 
 import msgspec
 
 from journal.events import INPUT_TYPES, Event, SessionStarted, kind_of
-from journal.reader import read_record_batches
+from journal.reader import read_record_batches, read_records
+from cli.restart import params_from_session, rebuild_state
 from machine.decider import initial_state, step
 from machine.params import Params
 
@@ -53,14 +54,6 @@ class ReplayResult:
         return self.divergence_count == 0
 
 
-def params_from_session(event: SessionStarted) -> Params:
-    """The Params a session ran with, as recorded in its non-secret settings."""
-    settings = event.settings
-    raw = settings.get("params", settings)
-    fields = set(Params.__struct_fields__)
-    return msgspec.convert({k: v for k, v in raw.items() if k in fields}, Params)
-
-
 def _fields(event: Event) -> dict[str, Any]:
     return {"kind": kind_of(event), **msgspec.structs.asdict(event)}
 
@@ -75,8 +68,15 @@ def compare(recorded: Event, replayed: Event) -> list[tuple[str, Any, Any]]:
     return [(k, a.get(k), b.get(k)) for k in a.keys() | b.keys() if a.get(k) != b.get(k)]
 
 
-def replay_records(records: Iterable, params: Params | None = None, limit: int = 20) -> ReplayResult:
-    """Replay an iterable of journal records. `params` overrides the recorded ones."""
+def replay_records(records: Iterable, params: Params | None = None, limit: int = 20,
+                   history: Callable[[int], Iterable[Event]] | None = None) -> ReplayResult:
+    """Replay an iterable of journal records. `params` overrides the recorded ones.
+
+    A session that restarted under other params than the state's began, live, from the
+    journal folded under its own params (`cli.restart.rebuild_state`); replay does the same
+    with `history(seq)`, the events recorded before that session (re-read from the journal:
+    such restarts are rare). Without `history` the state carries on, as it does when the
+    params did not change."""
     result = ReplayResult()
     state = None
     pending: deque[Event] = deque()
@@ -108,6 +108,8 @@ def replay_records(records: Iterable, params: Params | None = None, limit: int =
             input_count += 1
             if kind is SessionStarted and params is None:
                 current = params_from_session(event)
+                if state is not None and history is not None and state.params != current:
+                    state = rebuild_state(history(rec.seq), current).state
             if state is None:  # from here on `current` is set: the state was made with it
                 if current is None:
                     current = Params()
@@ -133,4 +135,8 @@ def replay_records(records: Iterable, params: Params | None = None, limit: int =
 
 def replay_journal(path: str | Path, params: Params | None = None, limit: int = 20) -> ReplayResult:
     records = chain.from_iterable(read_record_batches(path))  # decoded in runs: see read_record_batches
-    return replay_records(records, params=params, limit=limit)
+
+    def history(before_seq: int) -> Iterator[Event]:
+        return (r.event for r in takewhile(lambda r: r.seq < before_seq, read_records(path)))
+
+    return replay_records(records, params=params, limit=limit, history=history)
