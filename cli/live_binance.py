@@ -118,6 +118,8 @@ def run_session(run_config, journal: Path | None, metrics_port: int | None, as_j
     stopwatch = Stopwatch()
     loop = runtime.loop
     loop.on_order_sent = stopwatch.order_sent
+    market = VenueBarClock(params.bar_ms)
+    loop.market_now = market.now_ms  # bars fed late (catch-up after downtime) send no entries for the past
     bar_ms = params.bar_ms
     last = dict(runtime.resume_after)
     polls = 0
@@ -135,16 +137,8 @@ def run_session(run_config, journal: Path | None, metrics_port: int | None, as_j
         while not stop.is_set() and not watch.stop_session:
             now = clock.now_ms()
             loop.process([msgspec.structs.replace(e, ts=now) for e in control.drain_requests(journal_dir)])
-            fresh = poll_closed(exchange, loop, symbols, params.timeframe, last, bar_ms, now)
-            for candle in fresh:
-                if watch.stop_session:
-                    break
-                stopwatch.candle_available()
-                loop.process(exchange.observe_funding(candle.symbol, now))
-                loop.feed(candle)
-                last[candle.symbol] = candle.ts
-            if fresh:
-                loop.process(exchange.observe_equity(now))
+            trade_new_bars(exchange, loop, symbols, params.timeframe, last, market, now,
+                           stopped=lambda: watch.stop_session, on_candle=stopwatch.candle_available)
             polls += 1
             if polls % CLOCK_CHECK_EVERY == 0:
                 loop.process(exchange.observe_clock(now))
@@ -167,6 +161,49 @@ def run_session(run_config, journal: Path | None, metrics_port: int | None, as_j
         log.critical("AUTO_TESTNET_ON_DD: switching to testnet", extra={"event": "auto_testnet_on_dd", **left})
     finish(runtime, stopwatch, watch, journal_dir, as_json)
     return switch
+
+
+def trade_new_bars(exchange: BinanceExchange, loop, symbols, timeframe: str, last: dict[str, int],
+                   market: "VenueBarClock", now: int, stopped: Callable[[], bool] = lambda: False,
+                   on_candle: Callable[[], None] | None = None) -> int:
+    """One poll: every newly closed bar through the loop, in order (a catch-up after downtime
+    feeds many), each after its funding observation, then the wallet. Returns the bars fed."""
+    fresh = poll_closed(exchange, loop, symbols, timeframe, last, market.bar_ms, now)
+    market.saw(fresh)
+    fed = 0
+    for candle in fresh:
+        if stopped():
+            break
+        if on_candle is not None:
+            on_candle()
+        loop.process(exchange.observe_funding(candle.symbol, now))
+        loop.feed(candle)
+        last[candle.symbol] = candle.ts
+        fed += 1
+    if fresh:
+        loop.process(exchange.observe_equity(now))
+    return fed
+
+
+class VenueBarClock:
+    """The market's time as the venue's candles tell it: the close of the newest closed bar polled.
+
+    After downtime one poll returns every missed bar and the loop feeds them in order; an entry the
+    core decides on any but the newest is stale (`cli.loop.is_stale_entry`) and is recorded as
+    canceled instead of opening a position at today's prices. The venue's bars, not the local
+    clock, decide: they are what the decisions were made on, whatever the host's clock says."""
+
+    def __init__(self, bar_ms: int) -> None:
+        self.bar_ms = bar_ms
+        self.close_ms: int | None = None
+
+    def saw(self, candles: list[CandleClosed]) -> None:
+        if candles:
+            newest = max(c.ts for c in candles) + self.bar_ms
+            self.close_ms = newest if self.close_ms is None else max(self.close_ms, newest)
+
+    def now_ms(self) -> int | None:
+        return self.close_ms
 
 
 def poll_closed(exchange: BinanceExchange, loop, symbols, timeframe: str, last: dict[str, int], bar_ms: int,

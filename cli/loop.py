@@ -41,7 +41,8 @@ class RunLoop:
 
     def __init__(self, *, exchange: Exchange, journal: JournalSink, params: Params, durable: bool,
                  state: Any = None, observers: Iterable[Observer] = (),
-                 on_order_sent: Callable[[OrderSubmitted], None] | None = None) -> None:
+                 on_order_sent: Callable[[OrderSubmitted], None] | None = None,
+                 market_now: Callable[[], int | None] | None = None) -> None:
         self.exchange = exchange
         self.journal = journal
         self.params = params
@@ -49,6 +50,7 @@ class RunLoop:
         self.state = state if state is not None else initial_state(params)
         self.observers = tuple(observers)
         self.on_order_sent = on_order_sent
+        self.market_now = market_now  # live: the newest closed bar's close, so bars fed late send no old entries
         self.inputs = 0
         self.already_recorded: set[tuple] = set()
         self._pending: list[Event] = []  # recorded in order, appended in batches
@@ -103,22 +105,27 @@ class RunLoop:
         An entry or pyramid add whose bar is long gone is not sent: when the venue confirms it
         never arrived, it is recorded as canceled (`stale_intent`) and the core moves on."""
         for order in list(self.unanswered.values()):
-            if is_stale_entry(order, now, self.params) and self._never_arrived(order):
-                del self.unanswered[order.client_id]
-                self.process([OrderCanceled(ts=now, client_id=order.client_id, symbol=order.symbol,
-                                            reason="stale_intent")])
-                continue
+            if is_stale_entry(order, now, self.params):
+                arrived = self._arrived(order)
+                if arrived is None:
+                    continue  # the venue cannot tell now: a stale entry is never sent blind; ask next bar
+                if not arrived:
+                    del self.unanswered[order.client_id]
+                    self.process([OrderCanceled(ts=now, client_id=order.client_id, symbol=order.symbol,
+                                                reason="stale_intent")])
+                    continue
             answers = self.exchange.submit(order)
             if _settles(answers, order.client_id):
                 del self.unanswered[order.client_id]
             if answers:
                 self.process(answers)
 
-    def _never_arrived(self, order: OrderSubmitted) -> bool:
+    def _arrived(self, order: OrderSubmitted) -> bool | None:
+        """Whether the venue holds the order; None when it cannot tell now (the lookup failed)."""
         try:
-            return self.exchange.fetch_order(order.client_id, order.symbol) is None
-        except Exception:  # noqa: BLE001 - the venue cannot tell now: resend as before (it looks the id up first)
-            return False
+            return self.exchange.fetch_order(order.client_id, order.symbol) is not None
+        except Exception:  # noqa: BLE001 - a failed lookup proves nothing either way
+            return None
 
     def _handle(self, event: Event) -> list[Event]:
         """One input: step the core, record input + decisions, execute the intents.
@@ -154,6 +161,11 @@ class RunLoop:
         answers: list[Event] = []
         for action in actions:
             if type(action) is OrderSubmitted:
+                if self.market_now is not None and is_stale_entry(action, self.market_now(), self.params):
+                    # Decided on a bar fed late (catch-up after an outage): the market has moved on.
+                    answers.append(OrderCanceled(ts=action.ts, client_id=action.client_id, symbol=action.symbol,
+                                                 reason="stale_intent"))
+                    continue
                 if self.on_order_sent is not None:
                     self.on_order_sent(action)
                 got = self.exchange.submit(action)
@@ -182,11 +194,12 @@ def _settles(answers: list[Event], client_id: str) -> bool:
     return False
 
 
-def is_stale_entry(intent: OrderSubmitted, now: int, params: Params) -> bool:
+def is_stale_entry(intent: OrderSubmitted, now: int | None, params: Params) -> bool:
     """An entry or pyramid add decided at a bar's close is only sent while that bar is the latest
     one: after a longer outage the market has moved on, and sending it would open a position
-    the strategy did not choose, at other prices. Stops and exits are always sent (they protect)."""
-    return intent.purpose in ("entry", "pyramid") and now >= intent.ts + 2 * params.bar_ms
+    the strategy did not choose, at other prices. Stops and exits are always sent (they protect).
+    `now` None: the market time is not known yet (nothing is stale)."""
+    return now is not None and intent.purpose in ("entry", "pyramid") and now >= intent.ts + 2 * params.bar_ms
 
 
 def answer_key(event: Event) -> tuple:

@@ -99,3 +99,28 @@ def test_an_entry_lost_for_one_bar_is_still_sent(tmp_path):
     assert venue.lost in venue.placed
     events = list(read_events(tmp_path / "j"))
     assert not [e for e in events if isinstance(e, OrderCanceled) and e.reason == "stale_intent"]
+
+
+class LookupFailsOnce(LosesFirstEntry):
+    """As LosesFirstEntry, and the first lookup of the lost entry fails too (a read timeout)."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.lookup_failures = 1
+
+    def fetch_order(self, client_id, symbol):
+        if client_id == self.lost and self.lookup_failures:
+            self.lookup_failures -= 1
+            raise ConnectionError("read timeout")
+        return super().fetch_order(client_id, symbol)
+
+
+def test_a_stale_entry_is_not_sent_when_the_venue_cannot_say_whether_it_arrived(tmp_path):
+    # A failed lookup proves nothing: the stale entry waits for the next bar's lookup, never goes out blind.
+    venue = run(tmp_path / "j", LookupFailsOnce(failures=2))
+    assert venue.lost is not None and venue.lookup_failures == 0
+    assert venue.lost not in venue.placed
+    events = list(read_events(tmp_path / "j"))
+    assert any(isinstance(e, OrderCanceled) and e.client_id == venue.lost and e.reason == "stale_intent"
+               for e in events)
+    assert replay_journal(tmp_path / "j").ok
