@@ -8,7 +8,8 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 data="${BASELINE_OHLCV_DIR:-../shared/data/ohlcv}"
 fail=0
-for spec in "default::fe81692f58ea47619d11758939b2f01b" "bench/identity_config.json::ba36b5f6706dd4f9504072752e1cf6c7"; do
+# identity_config was ba36b5f6...: position_closed.entry_price is now the VWAP of all opening fills (148 trades, only that field)
+for spec in "default::fe81692f58ea47619d11758939b2f01b" "bench/identity_config.json::62559ed1547cdda573339c323be04f12"; do
   cfg="${spec%%::*}"; want="${spec##*::}"
   dir=$(mktemp -d)
   args=(--data "$data" --symbols BTC/USDT ETH/USDT --timeframe 1h --journal "$dir/j" --json)

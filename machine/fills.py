@@ -1,7 +1,9 @@
 """Applying one execution to the state: idempotent by fill_id, partial fills accumulate.
 
 Opening fills (entry, pyramid) grow the position at a volume-weighted average price;
-every other purpose reduces it. Cash is the realized ledger: fees leave it at once,
+every other purpose reduces it. The trade's own average entry (`open_avg` over `open_qty`)
+follows every opening fill and ignores exits: after a partial exit avg_price is the cost of
+the lot still held, so it is not the price the trade was entered at. Cash is the realized ledger: fees leave it at once,
 realized pnl joins it on each reducing fill. The fill that flattens a position leaves
 a `ClosedTrade` for `decide` to publish as PositionClosed.
 """
@@ -54,6 +56,8 @@ def _open(sym: Sym, e: OrderFilled, purpose: str, late: bool) -> Sym:
             initial_qty=e.qty,
             trade_id=e.client_id,
             fees=e.fee,
+            open_qty=e.qty,
+            open_avg=e.price,
         )
         sym = replace(sym, pos=pos)
         if late:
@@ -63,13 +67,19 @@ def _open(sym: Sym, e: OrderFilled, purpose: str, late: bool) -> Sym:
         return replace(sym, fault=f"{purpose} fill {e.fill_id} on the opposite side of the open {pos.side}")
     qty = round(pos.qty + e.qty, _QTY_DEC)  # 6.35 + 0.116 is 6.466, not 6.465999...: the venue truncates
     avg = (pos.avg_price * pos.qty + e.price * e.qty) / qty
+    # The same arithmetic over every opening fill: until something is taken off, open_qty is qty and
+    # open_avg is avg_price, bit for bit (a trade without partial exits reports what it always did).
+    open_qty = round(pos.open_qty + e.qty, _QTY_DEC)
+    open_avg = (pos.open_avg * pos.open_qty + e.price * e.qty) / open_qty
     if late:
-        return replace(sym, pos=replace(pos, qty=qty, avg_price=avg, fees=pos.fees + e.fee))
+        return replace(sym, pos=replace(pos, qty=qty, avg_price=avg, fees=pos.fees + e.fee, open_qty=open_qty,
+                                        open_avg=open_avg))
     if purpose == "entry":
         pos = replace(pos, qty=qty, avg_price=avg, entry_price=avg, initial_qty=pos.initial_qty + e.qty,
-                      fees=pos.fees + e.fee)
+                      fees=pos.fees + e.fee, open_qty=open_qty, open_avg=open_avg)
         return replace(sym, pos=pos)
-    pos = replace(pos, qty=qty, avg_price=avg, fees=pos.fees + e.fee, adds=pos.adds + 1)
+    pos = replace(pos, qty=qty, avg_price=avg, fees=pos.fees + e.fee, adds=pos.adds + 1, open_qty=open_qty,
+                  open_avg=open_avg)
     return transition(replace(sym, pos=pos), "pyramid_filled")
 
 
@@ -114,7 +124,7 @@ def _reduce(sym: Sym, e: OrderFilled, purpose: str) -> tuple[Sym, float]:
         trade_id=pos.trade_id,
         qty=pos.exit_qty,
         entry_ts=pos.entry_ts,
-        entry_price=pos.entry_price if pos.adds == 0 else pos.avg_price,
+        entry_price=pos.open_avg,  # the VWAP of all the trade's opening fills: the row reconciles with pnl
         exit_price=pos.exit_value / pos.exit_qty,
         pnl=pos.realized - pos.fees,
         fees=pos.fees,

@@ -32,7 +32,11 @@ def make_market(tick: float, step: float, min_qty: float, min_notional: float) -
 
 
 class Position(msgspec.Struct, frozen=True, kw_only=True):
-    """An open position. avg_price moves with pyramid fills; entry_price stays the first fill's."""
+    """An open position. avg_price is the average cost of what is still held (what unrealized and
+    realized pnl are measured against); entry_price is the average of the entry order's fills (stops,
+    pyramid levels and take-profits are placed from it). open_qty / open_avg cover every opening fill
+    of the trade (entry, pyramid, late) and ignore exits: the trade's total entry quantity and its
+    volume-weighted average entry, which PositionClosed reports as entry_price."""
 
     side: str
     qty: float
@@ -47,6 +51,8 @@ class Position(msgspec.Struct, frozen=True, kw_only=True):
     exit_value: float = 0.0  # sum(exit price * qty), for the average exit price
     exit_qty: float = 0.0
     adds: int = 0  # pyramid fills applied
+    open_qty: float = 0.0  # sum of the opening fills' qty (rounded as qty is)
+    open_avg: float = 0.0  # their volume-weighted average price
     pyr_next: int = 0  # next pyramid level index to try
 
 

@@ -166,3 +166,29 @@ def test_equity_marked_on_every_bar_with_a_position_and_at_exit():
     marks = of(journal, ev.EquityMarked)
     assert [m.ts for m in marks] == [bar_ts(4), bar_ts(5), bar_ts(6)]
     assert marks[-1].unrealized == 0.0 and marks[-1].equity == pytest.approx(10_000 + closed(journal).pnl)
+
+
+def test_pyramided_trade_with_a_partial_take_profit_reports_the_vwap_of_its_opening_fills():
+    # review finding 2: entry_price was the cost of the lot still held (avg_price) once a take-profit took part off
+    params = replace(SCENARIO, enable_pyramiding=True, pyramid_levels=((1.0, 0.5),), tp_levels=((1.0, 0.5),))
+    rows = ENTERED + [
+        (103.0, 106.0, 102.8, 105.5),  # high 106 reaches the 1R take-profit 105.9 (37.878 off); close 105.5 >= 105.35 adds
+        (105.6, 106.0, 105.0, 105.8),  # the pyramid fills at the open 105.6 (37.878): 75.757 held again
+        (105.0, 105.2, 99.0, 102.5),  # low 99.0 crosses the 99.3 stop (75.757); close 102.5 stays above the channel
+    ]
+    _, journal = run(rows, params)
+    fills = [(f.purpose, f.qty, f.price) for f in of(journal, ev.OrderFilled)]
+    assert fills == [("entry", QTY, 102.6), ("take_profit", 37.878, 105.9), ("pyramid", 37.878, 105.6),
+                     ("stop", QTY, 99.3)]
+    pc = closed(journal)
+    opened = QTY + 37.878  # 113.635
+    vwap = (QTY * 102.6 + 37.878 * 105.6) / opened  # 11772.585 / 113.635 = 103.59999...
+    held_cost = (102.6 * (QTY - 37.878) + 105.6 * 37.878) / QTY  # 104.0999...: what the row used to say
+    assert pc.entry_price == pytest.approx(vwap, rel=1e-15) and pc.entry_price != pytest.approx(held_cost)
+    assert pc.qty == pytest.approx(opened, rel=1e-15)
+    assert pc.exit_price == pytest.approx((105.9 * 37.878 + 99.3 * QTY) / opened, rel=1e-15)
+    fees = 0.0005 * (QTY * 102.6 + 37.878 * 105.9 + 37.878 * 105.6 + QTY * 99.3)  # 11.65326765
+    gross = (105.9 - 102.6) * 37.878 + (99.3 - held_cost) * QTY  # 124.9974 - 363.6321: pnl is against avg cost
+    assert pc.fees == pytest.approx(fees, rel=1e-12) and pc.pnl == pytest.approx(gross - fees, rel=1e-12)
+    assert pc.pnl == pytest.approx(-250.28796765, abs=1e-9)
+    assert (pc.exit_price - pc.entry_price) * pc.qty - pc.fees == pytest.approx(pc.pnl, abs=1e-9)  # the row reconciles
