@@ -24,6 +24,8 @@ from journal.events import (
     OrderSubmitted,
 )
 
+ENDED = ("canceled", "expired", "rejected")
+
 
 class BinanceExchange:
     """`Exchange` on Binance USDⓈ-M (or anything speaking its API, e.g. `bot exchange-sim`)."""
@@ -134,8 +136,10 @@ class BinanceExchange:
 
     def cancel(self, request: OrderCancelRequested) -> list[Event]:
         """Cancel by client id. An "unknown order" answer is checked against the venue: after a
-        lost answer the first attempt may have canceled it already (then: OrderCanceled)."""
+        lost answer the first attempt may have canceled it already (then: OrderCanceled), and an
+        order the venue ended itself is reported ended (OrderCanceled `venue_expired` / `venue_rejected`)."""
         events: list[Event] = []
+        reason = request.reason
         conditional = self.fills.is_conditional(request.client_id)
         kinds = (conditional,) if conditional is not None else (False, True)
         for kind in kinds:
@@ -150,12 +154,14 @@ class BinanceExchange:
                 if status is None and kind is not kinds[-1]:
                     events.pop()  # not in this book: try the algo book
                     continue
-                if status is None or status.status != "canceled":
+                if status is None or status.status not in ENDED:
                     return events  # never there, or it filled first (the fill arrives through advance)
-                events.pop()  # it was canceled by our earlier attempt: not an error
+                events.pop()  # it ended already: not an error
+                if status.status != "canceled":  # the venue ended it (a TP expired when the stop closed)
+                    reason = f"venue_{status.status}"
             self.fills.closed(request.client_id)
             events.append(OrderCanceled(ts=request.ts, client_id=request.client_id, symbol=request.symbol,
-                                        reason=request.reason))
+                                        reason=reason))
             return events
         return events
 
@@ -168,6 +174,14 @@ class BinanceExchange:
         return order_status(raw)
 
     # ------------------------------------------------------------------ venue state (reconciliation)
+
+    def track(self, order: OrderSubmitted, status: OrderStatus) -> None:
+        """Restart: watch an order of the previous process (its venue-side end is then reported)."""
+        self.fills.watch(order, status.status == "open")
+
+    def order_fills(self, order: OrderSubmitted, ts: int) -> list[Event]:
+        """Restart: the fills of one of our orders the journal may not hold (OrderFilled, ErrorObserved)."""
+        return self.fills.fills_of(order, ts)
 
     def fetch_order(self, client_id: str, symbol: str) -> OrderStatus | None:
         conditional = self.fills.is_conditional(client_id)

@@ -42,6 +42,34 @@ class FillTracker:
     def closed(self, client_id: str) -> None:
         self.open_conditional.pop(client_id, None)
 
+    def watch(self, order: OrderSubmitted, is_open: bool) -> None:
+        """An order placed by an earlier process (restart reconciliation): its fills carry its purpose,
+        and an open conditional one is checked at every poll, so a venue-side end is reported."""
+        self.register(order)
+        if is_open and is_conditional(order):
+            self.open_conditional[order.client_id] = order
+
+    def fills_of(self, order: OrderSubmitted, ts: int) -> list[Event]:
+        """Every fill the venue has for one of our orders, by its venue order id (a triggered
+        conditional order's fills are its child's). Same fill ids as the poll, so it dedupes them."""
+        self.register(order)
+        symbol = to_unified(order.symbol)
+        conditional = is_conditional(order)
+        events: list[Event] = []
+        try:
+            raw = self.venue.call(events, ts, self.venue.client.fetch_order, None, symbol,
+                                  lookup_params(order.client_id, conditional), symbol=order.symbol,
+                                  client_id=order.client_id)
+            venue_id = (raw.get("info") or {}).get("actualOrderId") if conditional else raw.get("id")
+            if not venue_id or not float(raw.get("filled") or 0.0) and not conditional:
+                return events
+            self.client_of[(symbol, str(venue_id))] = order.client_id
+            trades = self.venue.call(events, ts, self.venue.client.fetch_my_trades, symbol, None, None,
+                                     {"orderId": venue_id}, symbol=order.symbol, client_id=order.client_id)
+        except VenueError:
+            return events
+        return events + self._fills(symbol, trades, ts, advance_cursor=False)
+
     def on_order(self, order: OrderSubmitted, raw: dict) -> list[Event]:
         """After an accepted submit: remember the venue id; fetch the fills it already has."""
         symbol = to_unified(order.symbol)

@@ -141,6 +141,13 @@ class PaperExchange:
     def open_orders(self, symbol: str) -> list[OrderStatus]:
         return [_status_of(o) for o in self._open_orders_of(symbol)]
 
+    def track(self, order: OrderSubmitted, status: OrderStatus) -> None:
+        """Nothing to do: the paper venue's own (persisted) book is what `advance` works on."""
+
+    def order_fills(self, order: OrderSubmitted, ts: int) -> list[Event]:
+        """None: paper fills happen in `advance`, which answers a re-fed bar again."""
+        return []
+
     def positions(self) -> list[PositionStatus]:
         return [PositionStatus(symbol=symbol, side="long" if p.qty > 0 else "short", qty=abs(p.qty),
                                entry_price=p.entry_price)

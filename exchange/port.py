@@ -79,6 +79,15 @@ class Exchange(Protocol):
     def open_orders(self, symbol: str) -> list[OrderStatus]:
         """Open orders on a symbol (plain and conditional)."""
 
+    def track(self, order: OrderSubmitted, status: OrderStatus) -> None:
+        """Restart: the journal believes `order` (placed by an earlier process) is live and the
+        venue reports `status`. Watch it from now on, so `advance` and `cancel` report its end
+        at the venue (a stop canceled or expired there) as for orders this process placed."""
+
+    def order_fills(self, order: OrderSubmitted, ts: int) -> list[Event]:
+        """Restart: every fill the venue has for one of our orders, as OrderFilled with the same
+        fill ids `advance` uses (ErrorObserved when unreachable). The core drops ones it holds."""
+
     def positions(self) -> list[PositionStatus]:
         """Open positions."""
 
