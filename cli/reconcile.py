@@ -7,8 +7,13 @@ it is an entry whose bar is long gone (recorded as canceled, `reconcile_stale`);
 cancel that never arrived is sent again; an order the venue ended while we were down
 is reported as ended; an open order of ours the journal does not know is canceled.
 Everything found, and each action, is recorded in one `reconcile_observed` input; the
-venue's answers to the actions follow it as inputs. Fills are not invented here: the
-venue re-reports the bar that was in flight when the loop re-feeds it.
+venue's answers to the actions follow it as inputs.
+
+Before that, each live order the venue holds is handed to the exchange to watch (`track`: a stop
+of the previous process that the venue later cancels or expires is then reported, so the core
+re-places it), and an order the venue filled (or partly filled) while its fill went unrecorded
+gets its fills recorded first (`order_fills`, the venue's trade ids): the core then protects an
+entry that filled just before a crash at once, not a bar later.
 """
 from __future__ import annotations
 
@@ -17,8 +22,10 @@ from typing import Any, Iterable, Sequence
 import msgspec
 
 from cli.loop import RunLoop, is_stale_entry
-from exchange.port import Exchange
-from journal.events import Event, OrderCanceled, OrderCancelRequested, OrderSubmitted, ReconcileObserved
+from exchange.port import Exchange, OrderStatus
+from journal.events import (
+    Event, OrderCanceled, OrderCancelRequested, OrderFilled, OrderSubmitted, ReconcileObserved,
+)
 
 ENDED = ("canceled", "expired", "rejected")
 
@@ -29,6 +36,7 @@ class Intents:
     def __init__(self) -> None:
         self.submitted: dict[str, OrderSubmitted] = {}
         self.cancels: dict[str, OrderCancelRequested] = {}
+        self.fill_ids: set[str] = set()
 
     def observe(self, event: Event) -> None:
         kind = type(event)
@@ -36,18 +44,21 @@ class Intents:
             self.submitted[event.client_id] = event
         elif kind is OrderCancelRequested:
             self.cancels[event.client_id] = event
+        elif kind is OrderFilled:
+            self.fill_ids.add(event.fill_id)
 
 
 def reconcile(loop: RunLoop, exchange: Exchange, symbols: Sequence[str], intents: Intents, ts: int) -> None:
     """Observe the venue, record what differs and what is done, then do it."""
-    live_orders: dict[str, Any] = dict(getattr(loop.state, "orders", {}) or {})
+    seen = _track_and_fill(loop, exchange, intents, ts)
+    live_orders: dict[str, Any] = dict(getattr(loop.state, "orders", {}) or {})  # after the fills
     prefix = getattr(loop.state, "prefix", None)
     differences: list[dict[str, Any]] = []
     actions: list[dict[str, Any]] = []
     followups: list[tuple[str, Event]] = []
     for client_id in sorted(live_orders):
         rec = live_orders[client_id]
-        venue = exchange.fetch_order(client_id, rec.symbol)
+        venue = seen[client_id] if client_id in seen else exchange.fetch_order(client_id, rec.symbol)
         if venue is None:
             if rec.cancel_requested:
                 differences.append(_diff(client_id, rec.symbol, "not at the venue (cancel was requested)"))
@@ -78,6 +89,30 @@ def reconcile(loop: RunLoop, exchange: Exchange, symbols: Sequence[str], intents
     loop.process([_observed(exchange, symbols, ts, differences, actions)])
     for verb, event in followups:
         loop.process(_act(exchange, verb, event))
+
+
+def _track_and_fill(loop: RunLoop, exchange: Exchange, intents: Intents, ts: int) -> dict[str, OrderStatus | None]:
+    """Each live journal order as the venue sees it. The ones it holds are watched from now on;
+    fills the journal misses are recorded (in venue order) before anything else is decided."""
+    seen: dict[str, OrderStatus | None] = {}
+    answers: list[Event] = []
+    for client_id, rec in sorted((getattr(loop.state, "orders", {}) or {}).items()):
+        seen[client_id] = venue = exchange.fetch_order(client_id, rec.symbol)
+        intent = intents.submitted.get(client_id)
+        if venue is None or intent is None:
+            continue
+        exchange.track(intent, venue)
+        if venue.filled_qty > 0 or venue.status == "filled":
+            answers.extend(a for a in exchange.order_fills(intent, ts)
+                           if type(a) is not OrderFilled or a.fill_id not in intents.fill_ids)
+    fills = sorted((a for a in answers if type(a) is OrderFilled), key=lambda f: (f.ts, _trade_no(f.fill_id)))
+    loop.process([*(a for a in answers if type(a) is not OrderFilled), *fills])
+    return seen
+
+
+def _trade_no(fill_id: str) -> int:
+    tail = fill_id.rsplit(":", 1)[-1]
+    return int(tail) if tail.isdigit() else 0
 
 
 def _act(exchange: Exchange, verb: str, event: Event) -> Iterable[Event]:
