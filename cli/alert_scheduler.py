@@ -18,6 +18,7 @@ from typing import Any
 import msgspec
 
 from cli.alerts import DedupeStore, SlackNotifier
+from cli.config_schema import ObservabilityConfig
 from cli.logs import env_flag, get_logger
 from journal.errors import BadInput
 from journal.events import (
@@ -36,23 +37,6 @@ from journal.events import (
 
 log = get_logger("alerts")
 FATAL_ERROR_REASONS = frozenset({"auth"})
-
-
-class ObservabilityConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    """The `OBSERVABILITY` config dict (every knob has the seed's default)."""
-
-    alert_cooldown_sec: float = 600.0
-    heartbeat_interval_sec: float = 12 * 3600.0
-    heartbeat_missing_sec: float = 18 * 3600.0
-    drift_threshold_ms: float = 5000.0
-    drift_sustain_sec: float = 180.0
-    error_burst_count: int = 10
-    error_burst_window_sec: float = 300.0
-    no_trade_signal_count: int = 5
-    no_trade_window_sec: float = 7200.0
-    daily_report_enabled: bool = False
-    dedupe_store: str = "data/alert_dedupe.json"
-    scheduler_interval_sec: float = 30.0
 
 
 def load_observability(raw: dict[str, Any] | None, environ: dict[str, str] | None = None) -> ObservabilityConfig:
@@ -150,6 +134,11 @@ class AlertScheduler:
                 self._alert("auto_testnet_on_dd",
                             f"⚠️ AUTO_TESTNET_ON_DD: daily drawdown limit hit, switch to testnet {outcome}. "
                             "Verify no live orders remain.")
+            case EmergencyAction(outcome="failed", action=action, reason=reason, symbol=symbol):
+                hint = ("the position may have no stop: check the venue, close or adopt it by hand"
+                        if action in ("ensure_stop", "fallback_stop") else "the position is still open")
+                self._alert(f"emergency_failed:{action}:{symbol}",
+                            f"🚨 Emergency {action} failed on {symbol or 'all'} ({reason}): {hint}.")
             case ErrorRaised(symbol=symbol, reason="illegal_transition", detail=detail):
                 self._alert(f"fatal:core:{symbol}",
                             f"❌ Fatal: core error on {symbol or 'all'}: illegal_transition ({detail}); symbol halted.")
@@ -243,10 +232,10 @@ class AlertScheduler:
         return stop
 
 
-def scheduler_from_config(observability: dict[str, Any] | None, now_ms: Callable[[], int],
+def scheduler_from_config(observability: dict[str, Any] | ObservabilityConfig | None, now_ms: Callable[[], int],
                           webhook_url: str | None = None) -> AlertScheduler:
-    """Wire a scheduler from the OBSERVABILITY knobs; the webhook is config `slack_webhook_url`, else env
-    SLACK_WEBHOOK_URL (the live loop's helper)."""
-    config = load_observability(observability)
+    """Wire a scheduler from the OBSERVABILITY knobs (a raw dict is validated here); the webhook is config
+    `slack_webhook_url`, else env SLACK_WEBHOOK_URL."""
+    config = observability if isinstance(observability, ObservabilityConfig) else load_observability(observability)
     notifier = SlackNotifier(webhook_url) if webhook_url else SlackNotifier.from_env()
     return AlertScheduler(notifier, now_ms, config, DedupeStore(os.fspath(config.dedupe_store)))

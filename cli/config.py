@@ -93,6 +93,8 @@ def load_config(path: Path | str | None = None, env: Mapping[str, str] | None = 
     file = config_path(path, env)
     if file is not None:
         from_file = _read_json(file)
+        if "OBSERVABILITY" in from_file:  # the seed's spelling of the alert knobs' dict
+            from_file["observability"] = from_file.pop("OBSERVABILITY")
         try:
             msgspec.convert(from_file, BotConfig)
         except msgspec.ValidationError as exc:

@@ -17,6 +17,31 @@ SECRET_KEYS = ("binance_key", "binance_secret", "slack_webhook_url")
 PARAM_KEYS = tuple(Params.__struct_fields__)
 
 
+class ObservabilityConfig(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """The `OBSERVABILITY` config dict: the alert scheduler's knobs (every one has the seed's default)."""
+
+    alert_cooldown_sec: float = 600.0
+    heartbeat_interval_sec: float = 12 * 3600.0
+    heartbeat_missing_sec: float = 18 * 3600.0
+    drift_threshold_ms: float = 5000.0
+    drift_sustain_sec: float = 180.0
+    error_burst_count: int = 10
+    error_burst_window_sec: float = 300.0
+    no_trade_signal_count: int = 5
+    no_trade_window_sec: float = 7200.0
+    daily_report_enabled: bool = False
+    dedupe_store: str = "data/alert_dedupe.json"
+    scheduler_interval_sec: float = 30.0
+
+
+def observability_of(config: "BotConfig") -> ObservabilityConfig:
+    """The alert knobs a run uses: the top-level seed keys `alert_cooldown_sec` and `daily_report_enabled`,
+    overridden by whatever `OBSERVABILITY` sets."""
+    raw = {"alert_cooldown_sec": config.alert_cooldown_sec, "daily_report_enabled": config.daily_report_enabled,
+           **config.observability}
+    return msgspec.convert(raw, ObservabilityConfig)
+
+
 class BotConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     # exchange and account (secrets first)
     binance_key: str = ""
@@ -72,6 +97,8 @@ class BotConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields
     kill_switch_window_sec: int = 300
     kill_switch_reasons: tuple[str, ...] = ("auth", "nonce", "time_drift")
     kill_switch_max_drift_ms: int = 1000  # the adapter's time_drift alarm (Binance refuses timestamps > 1 s ahead)
+    # the seed's OBSERVABILITY dict (alert knobs, `cli.alert_scheduler.ObservabilityConfig`), checked key by key
+    observability: dict[str, Any] = {}
 
     def __repr__(self) -> str:
         shown = ", ".join(f"{k}={v!r}" for k, v in self.public_settings().items())
@@ -86,6 +113,8 @@ class BotConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields
     def public_settings(self) -> dict[str, Any]:
         """Every non-secret key (what may enter the journal, logs and reports)."""
         data = msgspec.to_builtins(self)
+        if not data.get("observability"):
+            del data["observability"]  # unset: configs from before the key keep their digest
         return {k: v for k, v in data.items() if k not in SECRET_KEYS}
 
     def digest(self) -> str:
@@ -143,4 +172,23 @@ def range_problems(c: BotConfig) -> list[str]:
             problems.append(problem)
     if sum(f for _, f in c.tp_levels) > 1 + 1e-9:
         problems.append(f"tp_levels: expected fractions summing to <= 1, got {sum(f for _, f in c.tp_levels)}")
+    try:
+        knobs = observability_of(c)
+    except msgspec.ValidationError as exc:
+        problems.append(f"OBSERVABILITY: {_knob_problem(str(exc))}")
+    else:
+        for key in ("heartbeat_interval_sec", "heartbeat_missing_sec", "scheduler_interval_sec", "error_burst_count",
+                    "no_trade_signal_count"):
+            if not getattr(knobs, key) > 0:
+                problems.append(f"OBSERVABILITY.{key}: expected > 0, got {getattr(knobs, key)!r}")
     return problems
+
+
+def _knob_problem(message: str) -> str:
+    """msgspec's message about one OBSERVABILITY key, as 'unknown key x' / 'key x: expected float, got str'."""
+    if message.startswith("Object contains unknown field"):
+        return f"unknown key {message.split('`')[1]!r}"
+    what, _, path = message.partition(" - at `$.")
+    if path:
+        return f"key {path.rstrip('`')}: {what.replace('`', '').replace('Expected', 'expected')}"
+    return message

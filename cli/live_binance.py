@@ -33,7 +33,7 @@ from cli import control
 from cli.bootstrap import RunSpec, assemble
 from cli.clock import Clock, RandomIds, WallClock
 from cli.live_safety import (
-    SafetyWatch, alert_observer, live_orders_left, safe_restart, secure_stops, testnet_config,
+    SafetyWatch, live_alerts, live_orders_left, safe_restart, secure_stops, testnet_config,
 )
 from cli.logs import configure_logging
 from cli.loop import Stopwatch
@@ -108,7 +108,8 @@ def run_session(run_config, journal: Path | None, metrics_port: int | None, as_j
     stop = StopFlag()
     stop.install()
     port = metrics_port if metrics_port is not None else config.metrics_port  # the seed: /metrics at boot
-    observers = (watch, alert_observer(config, clock.now_ms),
+    alerts = live_alerts(config, clock.now_ms)
+    observers = (watch, alerts.feed,
                  *metrics_observers(port, run_config, journal_dir, account=mode, addr="0.0.0.0"))
     try:
         runtime = assemble(spec, exchange, clock, RandomIds(), durable=True, session_ts=clock.now_ms(),
@@ -120,9 +121,9 @@ def run_session(run_config, journal: Path | None, metrics_port: int | None, as_j
     loop.on_order_sent = stopwatch.order_sent
     market = VenueBarClock(params.bar_ms)
     loop.market_now = market.now_ms  # bars fed late (catch-up after downtime) send no entries for the past
-    bar_ms = params.bar_ms
     last = dict(runtime.resume_after)
     polls = 0
+    ticking = alerts.start_thread()  # the time-based alert rules (heartbeat, missing heartbeat)
     try:
         now = clock.now_ms()
         if safe_restart(runtime, config.safe_restart, now):
@@ -140,6 +141,7 @@ def run_session(run_config, journal: Path | None, metrics_port: int | None, as_j
             trade_new_bars(exchange, loop, symbols, params.timeframe, last, market, now,
                            stopped=lambda: watch.stop_session, on_candle=stopwatch.candle_available)
             polls += 1
+            alerts.note_loop_heartbeat()
             if polls % CLOCK_CHECK_EVERY == 0:
                 loop.process(exchange.observe_clock(now))
             loop.flush(durable=True)
@@ -153,6 +155,7 @@ def run_session(run_config, journal: Path | None, metrics_port: int | None, as_j
             log.error("kill switch: venue unreachable, stops re-checked at the next start",
                       extra={"event": "kill_switch_stops_unverified"})
     finally:
+        ticking.set()
         runtime.close()
     switch = None
     if watch.switch is not None and mode == "live" and watch.trip is None:

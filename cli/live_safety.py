@@ -7,7 +7,7 @@
   error window; with false the bot restarts halted (stops kept, no entries).
 - `live_orders_left` verifies, after the switch, which of our orders still rest at the
   live venue (only reduce-only stops/take-profits may: they protect open positions).
-- `alert_observer` feeds every new event to the Slack alert rules (kill switch,
+- `live_alerts` feeds every new event to the Slack alert rules (kill switch,
   AUTO_TESTNET_ON_DD, fatal errors); the webhook URL never leaves the notifier.
 """
 from __future__ import annotations
@@ -86,8 +86,11 @@ def testnet_config(config):
         binance_secret=env.get("BINANCE_TESTNET_SECRET", config.binance_secret))
 
 
-def alert_observer(config, now_ms: Callable[[], int]) -> Callable[[Event], Any]:
+def live_alerts(config, now_ms: Callable[[], int]):
+    """The Slack alert rules of a live session, with the config's OBSERVABILITY knobs: the loop feeds it
+    every new event and notes a heartbeat each poll; the caller starts its tick thread (the 12 h heartbeat
+    and the 18 h missing-heartbeat alarm run there, so they fire even when the loop is stuck)."""
     from cli.alert_scheduler import scheduler_from_config
+    from cli.config_schema import observability_of
 
-    scheduler = scheduler_from_config(None, now_ms, config.slack_webhook_url or None)
-    return scheduler.feed
+    return scheduler_from_config(observability_of(config), now_ms, config.slack_webhook_url or None)

@@ -230,3 +230,19 @@ def test_core_errors_alert_by_what_they_mean(slack, tmp_path):
     assert slack.texts[0].startswith("⚠️ Late fill on ETH/USDT") and slack.texts[1].startswith("⚠️ Exit failed on")
     assert slack.texts[2].startswith("❌ Fatal: core error on BTC/USDT")
     assert "symbol halted" in slack.texts[2] and "trading goes on" in slack.texts[0]
+
+
+def test_a_failed_emergency_action_is_an_alert_that_says_what_to_do(slack, tmp_path):
+    """A venue position the journal never opened cannot be protected by the core (`ensure_stop` failed,
+    `missing_handler`): the operator must hear of it. Done or skipped actions are not alerted."""
+    clock = FakeClock()
+    sched = make(slack, tmp_path, clock)
+    sched.feed(EmergencyAction(ts=0, policy="protect_only", action="ensure_stop", outcome="done", reason="ok",
+                               symbol="BTC/USDT", trigger="reconcile"))
+    sched.feed(EmergencyAction(ts=0, policy="protect_only", action="ensure_stop", outcome="failed",
+                               reason="missing_handler", symbol="ETH/USDT", trigger="reconcile"))
+    sched.feed(EmergencyAction(ts=0, policy="flatten", action="close", outcome="failed", reason="order_error",
+                               symbol="BTC/USDT", trigger="close_ended"))
+    assert len(slack.texts) == 2
+    assert slack.texts[0].startswith("🚨 Emergency ensure_stop failed on ETH/USDT (missing_handler)")
+    assert "close or adopt it by hand" in slack.texts[0] and "still open" in slack.texts[1]

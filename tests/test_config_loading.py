@@ -82,6 +82,9 @@ def test_bot_config_json_env_names_the_file(tmp_path):
     ({"universe": ["BTC-USDT"]}, "universe: expected a non-empty list of BASE/USDT symbols"),
     ("{ not json", "invalid JSON at line 1 column 3"),
     ([1, 2], "expected a JSON object of config keys"),
+    ({"OBSERVABILITY": {"alert_cooldown_seconds": 5}}, "OBSERVABILITY: unknown key 'alert_cooldown_seconds'"),
+    ({"OBSERVABILITY": {"heartbeat_interval_sec": "12h"}}, "OBSERVABILITY: key heartbeat_interval_sec: expected float"),
+    ({"OBSERVABILITY": {"scheduler_interval_sec": 0}}, "OBSERVABILITY.scheduler_interval_sec: expected > 0"),
 ])
 def test_bad_config_exits_2_with_one_line_naming_the_key(tmp_path, monkeypatch, capsys, data, expected):
     path = write(tmp_path, data)
@@ -133,3 +136,21 @@ def test_every_params_knob_is_a_config_key():
     assert set(Params.__struct_fields__) <= set(BotConfig.__struct_fields__)
     defaults = BotConfig()
     assert all(getattr(defaults, k) == getattr(Params(), k) for k in Params.__struct_fields__)
+
+
+def test_observability_knobs_reach_the_alert_scheduler_over_the_top_level_seed_keys(tmp_path):
+    from cli.config_schema import observability_of
+
+    plain = load_config(write(tmp_path, {"alert_cooldown_sec": 120}), env={})
+    assert observability_of(plain).alert_cooldown_sec == 120  # the seed's top-level key still works
+    config = load_config(write(tmp_path, {"alert_cooldown_sec": 120, "OBSERVABILITY": {
+        "alert_cooldown_sec": 30, "heartbeat_interval_sec": 3600}}), env={"DAILY_REPORT_ENABLED": "true"})
+    knobs = observability_of(config)
+    assert (knobs.alert_cooldown_sec, knobs.heartbeat_interval_sec, knobs.daily_report_enabled) == (30, 3600, True)
+    from_env = load_config(None, env={"OBSERVABILITY": '{"error_burst_count": 3}'})
+    assert observability_of(from_env).error_burst_count == 3
+
+
+def test_a_config_without_observability_keeps_its_digest():
+    # Journals record the config digest: adding the key must not change it for configs that do not set it.
+    assert "observability" not in load_config(None, env={}).public_settings()

@@ -63,8 +63,9 @@ def tripped(tmp_path_factory):
     sim = build_server(FIXTURES, key=KEY, secret=SECRET, speed=0.0, retry_after_s=0).start()
     slack = SlackStandIn()
     journal, log = base / "journal", base / "bot.log"
+    knobs = {"heartbeat_interval_sec": 1, "scheduler_interval_sec": 0.2, "dedupe_store": str(base / "dedupe.json")}
     env = live_env(sim.url, KILL_SWITCH_MAX_ERRORS=str(MAX_ERRORS), KILL_SWITCH_WINDOW_SEC=str(WINDOW_SEC),
-                   SLACK_WEBHOOK_URL=slack.url)
+                   SLACK_WEBHOOK_URL=slack.url, OBSERVABILITY=json.dumps(knobs))
     proc = start_bot(journal, env, log, base)
     try:
         wait_for(lambda: caught_up(journal, 120), what="warm-up candles")
@@ -123,6 +124,13 @@ def test_protective_stops_stay_at_the_venue(tripped):
     state = folded(events_of(tripped["journal"]))
     stop_id = state.sym[tripped["symbol"]].stop_id
     assert stop_id in tripped["stops_after"]
+
+
+def test_the_heartbeat_alert_runs_on_the_configured_observability_knobs(tripped):
+    # OBSERVABILITY (env or config.json) reaches the live session's scheduler, whose tick thread sends the
+    # heartbeat: here every second instead of every 12 h.
+    assert any(text.startswith("💓 Heartbeat: bot alive") for text in tripped["slack"].texts())
+    assert (tripped["base"] / "dedupe.json").is_file()
 
 
 def test_structured_log_and_slack_alert(tripped):
