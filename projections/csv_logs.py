@@ -49,20 +49,26 @@ LOG_QUERIES = {
         SELECT {_ISO.format(col='ts')} AS time, ts, seq, symbol, side, filter_reason AS reason,
                close, channel_high, channel_low, atr
         FROM signals WHERE NOT accepted ORDER BY seq""",
-    # each plan beside the first entry fill of its symbol at or after it; slippage vs the plan's price
+    # each plan beside its own entry order (the first one decided with it: same symbol and bar, next seq)
+    # and that order's fills; slippage vs the plan's price. A plan whose order never filled has no fill.
     "detailed_entries": f"""
-        WITH entry_fills AS (
-            SELECT client_id, symbol, min(ts) AS fill_ts, sum(qty) AS filled_qty,
+        WITH entry_orders AS (
+            SELECT client_id, symbol, ts, seq AS order_seq, status AS order_status FROM orders
+            WHERE purpose = 'entry'
+        ), entry_fills AS (
+            SELECT client_id, min(ts) AS fill_ts, sum(qty) AS filled_qty,
                    sum(qty * price) / nullif(sum(qty), 0) AS fill_price, sum(fee) AS fill_fee
-            FROM fills WHERE purpose = 'entry' GROUP BY client_id, symbol
+            FROM fills WHERE purpose = 'entry' GROUP BY client_id
         )
         SELECT {_ISO.format(col='e.ts')} AS time, e.ts, e.seq, e.symbol, e.side, e.qty, e.ref_price,
                e.stop_price, e.atr, abs(e.ref_price - e.stop_price) / nullif(e.atr, 0) AS stop_atr,
                e.risk_amount, e.risk_amount / nullif(e.equity, 0) AS risk_pct, e.notional, e.equity,
-               f.client_id, f.fill_ts, f.filled_qty, f.fill_price, f.fill_fee,
+               o.client_id, o.order_status, f.fill_ts, f.filled_qty, f.fill_price, f.fill_fee,
                (f.fill_price - e.ref_price) / nullif(e.ref_price, 0) * 1e4
                    * CASE WHEN e.side = 'long' THEN 1 ELSE -1 END AS slippage_bps
-        FROM entries e ASOF LEFT JOIN entry_fills f ON e.symbol = f.symbol AND e.ts <= f.fill_ts
+        FROM entries e
+        ASOF LEFT JOIN entry_orders o ON e.symbol = o.symbol AND e.ts = o.ts AND e.seq <= o.order_seq
+        LEFT JOIN entry_fills f ON f.client_id = o.client_id
         ORDER BY e.seq""",
 }
 

@@ -82,3 +82,36 @@ def test_csv_logs_match_the_views(outputs):
     daily = pd.read_csv(csv_dir / "daily_report.csv")
     assert daily["trades"].sum() == len(trades)
     assert daily["net_pnl"].sum() == pytest.approx(trades["pnl"].sum())
+
+
+def test_detailed_entries_pair_each_plan_with_its_own_order_not_the_next_fill(tmp_path):
+    # Plan 1's entry is rejected (margin); plan 2, later, fills. Plan 1 must show no fill rather than plan 2's.
+    from conftest_projection import BTC, write_journal
+    from journal.events import EntryPlanned, OrderFilled, OrderRejected, OrderSubmitted
+    from projections.csv_logs import LOG_QUERIES
+    from projections.db import connect
+    from projections.report_sql import fetch_df
+
+    def plan(ts):
+        return EntryPlanned(ts=ts, symbol=BTC, side="long", qty=1.0, ref_price=100.0, stop_price=95.0, atr=4.0,
+                            risk_amount=5.0, notional=100.0, equity=1000.0)
+
+    def entry(ts, cid):
+        return OrderSubmitted(ts=ts, client_id=cid, symbol=BTC, side="buy", order_kind="market", qty=1.0,
+                              purpose="entry")
+
+    write_journal(tmp_path / "j", [
+        plan(1), entry(1, "E1"), OrderRejected(ts=1, client_id="E1", symbol=BTC, reason="margin"),
+        plan(5), entry(5, "E2"),
+        OrderFilled(ts=6, client_id="E2", symbol=BTC, fill_id="E2-1", side="buy", qty=1.0, price=101.0,
+                    purpose="entry"),
+    ])
+    con = connect(tmp_path / "j")
+    try:
+        rows = fetch_df(con, LOG_QUERIES["detailed_entries"])
+    finally:
+        con.close()
+    assert list(rows["client_id"]) == ["E1", "E2"]
+    assert list(rows["order_status"]) == ["rejected", "filled"]
+    assert math.isnan(rows["fill_price"][0]) and rows["fill_price"][1] == 101.0
+    assert rows["slippage_bps"][1] == pytest.approx(100.0)
