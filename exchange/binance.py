@@ -35,12 +35,12 @@ class BinanceExchange:
     def __init__(self, *, base_url: str | None = None, key: str | None = None, secret: str | None = None,
                  testnet: bool = True, recv_window: int = 10_000, timeout_ms: int = 10_000,
                  retry: RetryPolicy | None = None, drift_alarm_ms: int = 1000,
-                 now_ms: Callable[[], int] | None = None) -> None:
+                 now_ms: Callable[[], int] | None = None, monotonic: Callable[[], float] | None = None) -> None:
         client = make_client(base_url=base_url, key=key, secret=secret, testnet=testnet, timeout_ms=timeout_ms,
                              recv_window=recv_window)
         self.endpoint = endpoint_of(base_url, testnet)
         self.venue = GuardedClient(client, retry or RetryPolicy(), tuple(s for s in (key, secret) if s),
-                                   drift_alarm_ms=drift_alarm_ms, now_ms=now_ms)
+                                   drift_alarm_ms=drift_alarm_ms, now_ms=now_ms, monotonic=monotonic)
         self.fills = FillTracker(self.venue)
         self._markets_loaded = False
 

@@ -3,9 +3,14 @@
 Each failed attempt becomes an ErrorObserved event (the kill switch counts bursts);
 a -1021 triggers one clock resync (recorded as ClockObserved) before the retry, and a
 second -1021 after resync is fatal.
+
+A 418 (IP ban) or 429 with Retry-After is remembered for the whole adapter: until it is
+over every call fails at once with a retryable `rate_limit` error and sends nothing
+(requests inside a ban make Binance extend it). `monotonic` is injectable for tests.
 """
 from __future__ import annotations
 
+import time
 from typing import Any, Callable
 
 import ccxt
@@ -19,8 +24,11 @@ from journal.events import ClockObserved, ErrorObserved, Event
 
 class GuardedClient:
     def __init__(self, client: ccxt.binanceusdm, policy: RetryPolicy, secrets: tuple[str, ...],
-                 drift_alarm_ms: int = 1000, now_ms: Callable[[], int] | None = None) -> None:
+                 drift_alarm_ms: int = 1000, now_ms: Callable[[], int] | None = None,
+                 monotonic: Callable[[], float] | None = None) -> None:
         self.client = client
+        self.monotonic = monotonic or time.monotonic
+        self.banned_until = 0.0  # on `monotonic`: no request before this (the venue's Retry-After)
         self.now_ms = now_ms
         self.drift_alarm_ms = drift_alarm_ms
         self.policy = policy
@@ -54,12 +62,23 @@ class GuardedClient:
         self.last_drift_ms = event.drift_ms
         return event
 
+    def refuse_while_banned(self) -> None:
+        """Raise (sending nothing) while the venue's Retry-After is running."""
+        left = self.banned_until - self.monotonic()
+        if left > 0:
+            raise Retryable(f"rate limited by the venue: no request for {left:.1f} s more (Retry-After)",
+                            code=-1003, reason="rate_limit", retry_after=left)
+
     def once(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         """One attempt; ccxt errors come out as VenueError."""
+        self.refuse_while_banned()
         try:
             return fn(*args, **kwargs)
         except ccxt.BaseError as exc:
-            raise self.translate(exc) from None
+            error = self.translate(exc)
+            if error.reason == "rate_limit" and error.retry_after:
+                self.banned_until = max(self.banned_until, self.monotonic() + error.retry_after)
+            raise error from None
         except (OSError, requests.RequestException) as exc:  # transport failures ccxt did not wrap
             raise translate(exc, *self._secrets) from None
 
@@ -84,7 +103,11 @@ class GuardedClient:
     def resync_safely(self, events: list[Event], ts: int) -> None:
         """Resync; record the drift, and a time_drift error when it is beyond the alarm."""
         try:
+            self.refuse_while_banned()
             clock = self.resync(ts)
+        except VenueError as error:
+            events.append(self.error_event(error, ts))
+            return
         except ccxt.BaseError as exc:
             events.append(self.error_event(self.translate(exc), ts))
             return

@@ -79,4 +79,5 @@ def _lookup(venue: GuardedClient, order: OrderSubmitted, events: list[Event], re
         if isinstance(error, Fatal):
             raise
         _after_nonce(venue, error, order, events, resyncs)
-        raise Retryable(error.message, code=error.code, reason=error.reason, ambiguous=True) from None
+        raise Retryable(error.message, code=error.code, reason=error.reason, retry_after=error.retry_after,
+                        ambiguous=True) from None

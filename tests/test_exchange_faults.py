@@ -152,8 +152,10 @@ def test_retry_waits_honour_retry_after():
         return retrying.wait(state)
 
     assert wait_after(Retryable("429", reason="rate_limit", retry_after=3.0)) == 3.0
-    assert wait_after(Retryable("418", reason="rate_limit", retry_after=120.0)) == 8.0  # capped
     assert 0 < wait_after(Retryable("timeout")) <= 8.0
+    # a ban longer than the longest in-call wait is not slept through: the call fails at once
+    assert not policy.retries(Retryable("418", reason="rate_limit", retry_after=120.0))
+    assert policy.retries(Retryable("429", reason="rate_limit", retry_after=3.0))
 
 
 def test_restarted_adapter_does_not_report_old_fills_again(sim, adapter):
@@ -180,19 +182,70 @@ def test_lost_cancel_answer_is_checked_and_reported_as_canceled(sim, adapter, ki
     assert [o.status for o in sim.venue.algos.values()] == ["CANCELED"]
 
 
-def test_a_ban_lasts_its_retry_after_and_the_adapter_waits_it_out():
+class FakeTime:
+    """Monotonic clock and sleep of the adapter: sleeping moves the clock, nothing waits."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.slept: list[float] = []
+
+    def monotonic(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += seconds
+
+
+def counting_requests(server) -> list[str]:
+    hits: list[str] = []
+    answer = server.answer
+
+    def counting(method, path, *rest):
+        if path.startswith("/fapi/"):
+            hits.append(path)
+        return answer(method, path, *rest)
+
+    server.answer = counting
+    return hits
+
+
+def test_an_ip_ban_is_remembered_and_no_request_is_sent_until_its_retry_after_has_passed():
     from exchange.binance_retry import RetryPolicy
     from conftest_exchange import start_sim
     from journal.events import EquityObserved
 
-    server = start_sim(retry_after_s=1, faults=FaultSpec(rates={"ban": 0.5}, seed=1))  # seed 1: first request banned
+    server = start_sim(retry_after_s=120, faults=FaultSpec(rates={"ban": 1.0}))
+    hits = counting_requests(server)
+    fake = FakeTime()
     try:
-        impatient = make_adapter(server.url, retry=RetryPolicy(attempts=3, base_wait_s=0.01, max_wait_s=0.05))
-        assert reasons(impatient.observe_equity(0)) == ["rate_limit"] * 3  # retried inside the ban: all 418
-        server.set_faults(FaultSpec(rates={"ban": 0.5}, seed=1))  # same again; lifts the ban
-        patient = make_adapter(server.url, retry=RetryPolicy(attempts=3, base_wait_s=0.01, max_wait_s=2.0))
-        events = patient.observe_equity(0)
+        exchange = make_adapter(server.url, retry=RetryPolicy(sleep=fake.sleep), monotonic=fake.monotonic)
+        assert reasons(exchange.observe_equity(0)) == ["rate_limit"] and len(hits) == 1  # 418: not retried
+        fake.now += 100
+        assert reasons(exchange.observe_equity(0)) == ["rate_limit"]  # 20 s still to go: fails at once ...
+        assert reasons(exchange.submit(entry(server))) == ["rate_limit"]
+        assert len(hits) == 1 and fake.slept == []  # ... sending nothing, sleeping never
+        fake.now += 20
+        server.set_faults(FaultSpec())  # the venue lifts the ban
+        assert isinstance(exchange.observe_equity(0)[-1], EquityObserved) and len(hits) > 1  # asks again
+    finally:
+        server.stop()
+
+
+def test_a_short_retry_after_is_waited_out_inside_the_call():
+    from exchange.binance_retry import RetryPolicy
+    from conftest_exchange import start_sim
+    from journal.events import EquityObserved
+
+    server = start_sim(retry_after_s=3, faults=FaultSpec(rates={"rate_limit": 1.0}))
+    fake = FakeTime()
+    try:
+        exchange = make_adapter(server.url, retry=RetryPolicy(sleep=lambda s: (fake.sleep(s),
+                                                                               server.set_faults(FaultSpec()))),
+                                monotonic=fake.monotonic)
+        events = exchange.observe_equity(0)
         assert reasons(events) == ["rate_limit"] and isinstance(events[-1], EquityObserved)
+        assert fake.slept == [3.0]  # the venue's Retry-After, not a guess
     finally:
         server.stop()
 
