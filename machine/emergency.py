@@ -61,11 +61,18 @@ def close(state: State, ts: int, symbol: str, sym: Sym, p: Params, emit: Out, tr
         if keep_stop:
             protect(state, ts, symbol, sym, p, emit, trigger, "flatten")
         return False
-    emit.add(action_event(ts, "flatten", "close", "done", "ok", symbol, trigger))
+    close_now(ts, symbol, sym, emit, trigger, "flatten", "ok")
+    return True
+
+
+def close_now(ts: int, symbol: str, sym: Sym, emit: Out, trigger: str, policy: str, reason: str) -> None:
+    """Reduce-only market close of the whole position, and cancel what could add to it."""
+    pos = sym.pos
+    assert pos is not None
+    emit.add(action_event(ts, policy, "close", "done", reason, symbol, trigger))
     emit.order(ts, symbol, close_side(pos.side), "market", pos.qty, "emergency", reduce_only=True)
     for client_id in (*sym.tp_ids, sym.pyr_id, sym.entry_id):  # entry: a partial entry's remainder
         emit.cancel(ts, symbol, client_id, "emergency")
-    return True
 
 
 def apply_policy(state: State, ts: int, trigger: str, p: Params, emit: Out, policy: str | None = None,
@@ -113,13 +120,19 @@ def on_daily_dd(state: State, ts: int, p: Params, out: list[ev.Event]) -> bool:
 
 
 def on_stop_rejected(state: State, e: ev.OrderRejected, sym: Sym, p: Params, emit: Out) -> None:
-    """First rejection: a fallback stop `emergency_stop_fallback_pct` from the last price. A rejected
+    """A stop refused because the price is already beyond it (Binance -2021, `would_trigger`): close at
+    market, whatever the policy. Otherwise, first rejection: a fallback stop `emergency_stop_fallback_pct` from the last price. A rejected
     fallback is the repeated failure: flatten closes (or halts when not profitable enough), protect_only
     records the failure and halts the symbol (no stop can be placed; the operator must act)."""
     pos = sym.pos
     assert pos is not None
     symbol = e.symbol
     policy = p.emergency_policy
+    if e.reason == "would_trigger":
+        # The market is already through the stop (a fast move, or bars fed late after downtime): a stop
+        # cannot rest there and a looser one would be a stop we did not choose. Do what it would have done.
+        close_now(e.ts, symbol, sym, emit, "stop_crossed", policy, "would_trigger")
+        return
     if sym.stop_reason != "fallback":
         ind = state.ind.get(symbol)
         last = ind.close if ind is not None else pos.avg_price

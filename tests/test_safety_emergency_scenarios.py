@@ -139,6 +139,32 @@ def test_a_rejected_stop_gets_a_fallback_stop_at_the_configured_distance():
     assert orders(journal, "stop")[-1].stop_price == 100.45 and not orders(journal, "emergency")
 
 
+class StopWouldTrigger(SimVenue):
+    """Refuses the first stop as Binance does when the price is already beyond it (-2021)."""
+
+    def __init__(self, params):
+        super().__init__(params)
+        self.refused = False
+
+    def submit(self, order):
+        if order.purpose == "stop" and not self.refused:
+            self.refused = True
+            return [ev.OrderRejected(ts=order.ts, client_id=order.client_id, symbol=order.symbol,
+                                     reason="would_trigger", code=-2021)]
+        return super().submit(order)
+
+
+def test_a_stop_refused_because_the_price_is_beyond_it_closes_at_market_whatever_the_policy():
+    # protect_only would otherwise place a looser fallback stop; the market is already through the stop level.
+    state, journal = run(ENTERED + [UP], PROTECT, venue=StopWouldTrigger(PROTECT))
+    assert actions(journal) == [("protect_only", "close", "done", "would_trigger", SYMBOL, "stop_crossed")]
+    close = orders(journal, "emergency")
+    assert len(close) == 1 and close[0].reduce_only and close[0].order_kind == "market"
+    assert not [m for m in of(journal, ev.StopMoved) if m.reason == "fallback"]
+    assert len(of(journal, ev.PositionClosed)) == 1 and state.sym[SYMBOL].pos is None
+    assert state.sym[SYMBOL].phase == "flat"
+
+
 def test_repeated_stop_failure_with_protect_only_halts_the_symbol_without_closing():
     venue = SimVenue(PROTECT)
     venue.reject_purposes = {"stop"}
