@@ -19,7 +19,6 @@ class FillTracker:
     def __init__(self, venue: GuardedClient) -> None:
         self.venue = venue
         self.orders: dict[str, OrderSubmitted] = {}
-        self.sent: set[str] = set()
         self.client_of: dict[tuple[str, str], str] = {}  # (unified symbol, venue order id) -> client id
         self.cum: dict[str, float] = {}
         self.seen: set[str] = set()
@@ -28,12 +27,6 @@ class FillTracker:
 
     def register(self, order: OrderSubmitted) -> None:
         self.orders.setdefault(order.client_id, order)
-
-    def was_sent(self, client_id: str) -> bool:
-        return client_id in self.sent
-
-    def mark_sent(self, client_id: str) -> None:
-        self.sent.add(client_id)
 
     def is_conditional(self, client_id: str) -> bool | None:
         order = self.orders.get(client_id)

@@ -1,10 +1,12 @@
 """Idempotent order placement: never the same client id twice on the venue.
 
-After a timeout, a dropped response or a 5xx the order may exist, so every later
-attempt (and a resubmission by a restarted process) first looks it up by client id
-(`origClientOrderId`, or `clientAlgoId` for conditional orders) and only places it
-when the venue has never seen it; -4116 (duplicate client id) is answered from that
-lookup. A -1021 resyncs the clock once per submit; a second one is fatal.
+Every placement first looks the client id up (`origClientOrderId`, or `clientAlgoId` for
+conditional orders) and only places it when the venue has never seen it: after a timeout,
+a dropped response or a 5xx the order may exist, and a restarted process (or any resend)
+cannot know whether an earlier one placed it. Binance only refuses a client id that is
+in use by an OPEN order (-4116, answered from the lookup too), so a filled market order
+would be placed again without the lookup. One GET per new order is the price.
+A -1021 resyncs the clock once per submit; a second one is fatal.
 """
 from __future__ import annotations
 
@@ -24,7 +26,7 @@ def submit_once(venue: GuardedClient, fills: FillTracker, order: OrderSubmitted)
     try:
         for attempt in venue.policy.retrying():
             with attempt:
-                raw = _lookup_then_place(venue, fills, order, events, resyncs)
+                raw = _lookup_then_place(venue, order, events, resyncs)
     except VenueError as error:
         if isinstance(error, Rejected) and not error.ambiguous:
             events.append(OrderRejected(ts=order.ts, client_id=order.client_id, symbol=order.symbol,
@@ -36,13 +38,10 @@ def submit_once(venue: GuardedClient, fills: FillTracker, order: OrderSubmitted)
     return events
 
 
-def _lookup_then_place(venue: GuardedClient, fills: FillTracker, order: OrderSubmitted, events: list[Event],
-                       resyncs: list[int]) -> dict:
-    if fills.was_sent(order.client_id):  # it may be there already: never place it twice
-        found = _lookup(venue, order, events, resyncs)
-        if found is not None:
-            return found
-    fills.mark_sent(order.client_id)
+def _lookup_then_place(venue: GuardedClient, order: OrderSubmitted, events: list[Event], resyncs: list[int]) -> dict:
+    found = _lookup(venue, order, events, resyncs)  # sent before (here or by an earlier process)?
+    if found is not None:
+        return found
     try:
         return venue.once(venue.client.create_order, *create_args(order))
     except VenueError as error:

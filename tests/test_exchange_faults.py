@@ -114,11 +114,11 @@ def test_skew_beyond_recv_window_is_nonce_then_recovered_by_resync(sim):
 
 
 def test_restart_resubmitting_the_same_client_id_finds_the_order(sim, adapter):
-    adapter.submit(entry(sim))
+    adapter.submit(entry(sim))  # a filled market order: Binance would accept its client id again
     fresh = make_adapter(sim.url)  # a new process: no memory of what was sent
     events = fresh.submit(entry(sim))
     assert any(isinstance(e, OrderAccepted) for e in events)
-    assert venue_orders(sim, "run1-00000001") == 1
+    assert venue_orders(sim, "run1-00000001") == 1 and sim.venue.duplicate_placements == 0
 
 
 def test_rejections_carry_a_reason(sim, adapter):

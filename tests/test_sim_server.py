@@ -71,11 +71,19 @@ def test_timestamp_outside_recv_window_is_invalid_nonce(sim):
         raw_client(sim.url).fetch_balance()
 
 
-def test_duplicate_client_order_id_is_rejected(sim):
+def test_a_client_id_in_use_by_an_open_order_is_rejected_as_duplicate(sim):
     client = raw_client(sim.url)
-    client.create_order(BTC, "market", "buy", 0.01, None, {"clientOrderId": "dup-1"})
+    client.create_order(BTC, "limit", "buy", 0.2, 1_000.0, {"clientOrderId": "dup-1"})  # rests: open
     with pytest.raises(ccxt.InvalidOrder, match="-4116"):
         client.create_order(BTC, "market", "buy", 0.01, None, {"clientOrderId": "dup-1"})
+
+
+def test_the_client_id_of_a_filled_order_can_be_used_again_as_on_binance(sim):
+    client = raw_client(sim.url)  # Binance: newClientOrderId is unique among OPEN orders only
+    client.create_order(BTC, "market", "buy", 0.01, None, {"clientOrderId": "dup-1"})
+    again = client.create_order(BTC, "market", "buy", 0.01, None, {"clientOrderId": "dup-1"})
+    assert again["status"] == "closed" and sim.venue.duplicate_placements == 1
+    assert client.fetch_order(None, BTC, {"origClientOrderId": "dup-1"})["id"] == again["id"]  # the newest
 
 
 def test_insufficient_margin_and_min_notional(sim):

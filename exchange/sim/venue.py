@@ -1,8 +1,9 @@
 """The trading endpoints' logic on top of the engine: place, cancel, query, list.
 
 Parameters arrive as Binance sends them (strings); answers are Binance JSON shapes.
-Client ids are unique per account (a reused id is -4116 even after the first order
-closed), which is what makes "look it up by client id before resending" safe.
+As on Binance, a client id only has to be unique among OPEN orders (-4116): the id of a
+filled or canceled order can be used again, so only "look it up by client id before
+placing" keeps a resend from placing twice. A lookup by client id finds the newest order.
 """
 from __future__ import annotations
 
@@ -51,7 +52,7 @@ class Venue(Engine):
         return side
 
     def _find(self, book: dict[int, SimOrder], symbol: str, order_id: str | None, client_id: str | None) -> SimOrder:
-        for order in book.values():
+        for order in reversed(book.values()):
             if order.symbol != symbol:
                 continue
             if (order_id and str(order.order_id) == order_id) or (client_id and order.client_id == client_id):
@@ -59,9 +60,10 @@ class Venue(Engine):
         raise ApiError(400, -2013, "Order does not exist.")
 
     def _check_client_id(self, book: dict[int, SimOrder], client_id: str) -> None:
-        """Count every placement attempt that reached the engine (duplicates show up here)."""
+        """Count every placement attempt that reached the engine (duplicates show up here);
+        refuse an id in use by an open order (Binance: "unique among open orders")."""
         self.placements[client_id] += 1
-        if any(o.client_id == client_id for o in book.values()):
+        if any(o.client_id == client_id and o.is_open for o in book.values()):
             raise ApiError(400, -4116, "ClientOrderId is duplicated.")
 
     def place_order(self, params: dict, partial: bool = False) -> dict:
