@@ -22,6 +22,7 @@ KNOWN_RULES = {
     "BNBUSDT": Rules(tick_size=0.01, step_size=0.01, min_qty=0.01, min_notional=5.0),
 }
 DEFAULT_RULES = Rules(tick_size=0.0001, step_size=0.001, min_qty=0.001, min_notional=5.0)
+LIMIT_MAX_QTY, MARKET_MAX_QTY = 1000, 120  # LOT_SIZE / MARKET_LOT_SIZE maxQty
 ORDER_TYPES = ["LIMIT", "MARKET", "STOP", "STOP_MARKET", "TAKE_PROFIT", "TAKE_PROFIT_MARKET", "TRAILING_STOP_MARKET"]
 
 
@@ -62,9 +63,9 @@ def symbol_info(series: Series) -> dict:
             {"filterType": "PRICE_FILTER", "tickSize": _fmt(rules.tick_size), "minPrice": _fmt(rules.tick_size),
              "maxPrice": "4529764"},
             {"filterType": "LOT_SIZE", "stepSize": _fmt(rules.step_size), "minQty": _fmt(rules.min_qty),
-             "maxQty": "1000"},
+             "maxQty": str(LIMIT_MAX_QTY)},
             {"filterType": "MARKET_LOT_SIZE", "stepSize": _fmt(rules.step_size), "minQty": _fmt(rules.min_qty),
-             "maxQty": "120"},
+             "maxQty": str(MARKET_MAX_QTY)},
             {"filterType": "MAX_NUM_ORDERS", "limit": 200},
             {"filterType": "MIN_NOTIONAL", "notional": _fmt(rules.min_notional)},
             {"filterType": "PERCENT_PRICE", "multiplierUp": "1.0500", "multiplierDown": "0.9500",

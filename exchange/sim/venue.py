@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import Counter
 
 from exchange.sim.engine import Engine
+from exchange.sim.filters import check_price, check_quantity
 from exchange.sim.ledger import DUST
 from exchange.sim.markets import rules_for
 from exchange.sim.orders import SimOrder, algo_view, fmt, order_view, trade_view
@@ -73,6 +74,9 @@ class Venue(Engine):
         if type_ not in PLAIN_TYPES:
             raise ApiError(400, -1116, "Invalid orderType.")
         qty = _number(params, "quantity")
+        check_quantity(params["quantity"], rules_for(symbol), market=type_ == "MARKET")
+        if type_ == "LIMIT":
+            check_price(params.get("price", ""), rules_for(symbol))
         client_id = params.get("newClientOrderId") or f"sim-{self._next_id + 1}"
         self._check_client_id(self.orders, client_id)
         reduce_only = _flag(params, "reduceOnly")
@@ -106,6 +110,9 @@ class Venue(Engine):
         close_position = _flag(params, "closePosition")
         qty = _number(params, "quantity", required=not close_position)
         trigger = _number(params, "triggerPrice")
+        if not close_position:
+            check_quantity(params["quantity"], rules_for(symbol), market=True)
+        check_price(params["triggerPrice"], rules_for(symbol), "triggerPrice")
         client_id = params.get("clientAlgoId") or f"sim-{self._next_id + 1}"
         self._check_client_id(self.algos, client_id)
         price = self.price(symbol)
