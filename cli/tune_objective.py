@@ -2,8 +2,9 @@
 
     score = total_return / max(mdd, MDD_FLOOR)     when trades >= min_trades, else no score
 
-`total_return` and `mdd` are the report's own (equity at the end / at the start - 1, and
-the largest peak-to-trough fall of the equity curve). The floor keeps a lucky run with
+`total_return` and `mdd` are the report's own (equity at the end / the run's initial equity
+- 1, and the largest peak-to-trough fall of the equity curve from that start on; the trial
+records the curve as the journal's `equity` view has it, see `cli.tune_trial.TradeRecorder`). The floor keeps a lucky run with
 almost no drawdown from scoring near infinity. A trial with too few trades says little
 about the rules, so it gets no score and ranks after every scored trial. Ties (and the
 unscored) keep the trial order, so the ranking is the same on any executor.

@@ -2,10 +2,10 @@
 
 It drives the very loop `bot backtest` drives (`cli.loop.RunLoop` over a `PaperExchange`,
 the same session and run id as `cli.bootstrap.backtest_runtime`), but records into a
-sink that keeps nothing: the trades (`PositionClosed`) and the equity marks
-(`EquityMarked`, in journal order) are collected by an observer instead, and the metrics
-come from `projections.metrics.report_metrics`, the definitions `bot report` uses.
-So a trial's figures equal `bot report` on the journal of the same backtest.
+sink that keeps nothing: the trades (`PositionClosed`) and the equity series (the first
+`DailyAnchorReset` as its start, then the `EquityMarked`, in journal order) are collected
+by an observer instead, and the metrics come from `projections.metrics.report_metrics`,
+the definitions `bot report` uses. So a trial's figures equal `bot report` on the journal of the same backtest.
 
 Runs in a worker process or on a dask worker: the candles arrive as msgpack bytes
 (`encode_candles`), the params as a `Params` value; no file or clock is touched.
@@ -20,7 +20,7 @@ from cli.bootstrap import app_version, backtest_run_id
 from cli.clock import FixedIds
 from cli.loop import RunLoop
 from exchange.paper import PaperExchange
-from journal.events import CandleClosed, EquityMarked, Event, PositionClosed, SessionStarted
+from journal.events import CandleClosed, DailyAnchorReset, EquityMarked, Event, PositionClosed, SessionStarted
 from machine.params import Params
 
 _CANDLES = msgspec.msgpack.Decoder(list[CandleClosed])
@@ -50,6 +50,7 @@ class TradeRecorder:
 
     def __init__(self) -> None:
         self.seq = 0
+        self.session_ts: int | None = None
         self.trades: list[dict[str, Any]] = []
         self.equity: list[tuple[int, float, int]] = []
 
@@ -57,6 +58,12 @@ class TradeRecorder:
         self.seq += 1
         if type(event) is EquityMarked:
             self.equity.append((event.ts, event.equity, self.seq))
+        elif type(event) is DailyAnchorReset and not self.equity:
+            # the run's start, as the `equity` view has it (a backtest observes no wallet equity)
+            start = event.ts if self.session_ts is None else min(self.session_ts, event.ts)
+            self.equity.append((start, event.equity, self.seq))
+        elif type(event) is SessionStarted and self.session_ts is None:
+            self.session_ts = event.ts
         elif type(event) is PositionClosed:
             self.trades.append({
                 "trade_id": event.trade_id, "symbol": event.symbol, "side": event.side,

@@ -4,12 +4,20 @@ SQL over a relation named `equity(ts, equity[, seq])`, ordered by ts and then by
 seq when the relation has it (several marks can share a bar's ts), so the work
 stays inside DuckDB however long the curve is.
 
+The series' first point is the run's starting equity: the journal's `equity` view
+begins with it (initial_equity in a backtest or paper run, the first wallet reading
+live; the core's first mark may come only after a whole trade), and a DataFrame passed to
+`report_metrics` must begin with it too (`generate_report(initial_equity=...)` and
+the baseline prepend it). So start_equity / total_return / the first period's return
+/ the MDD's first peak all count from where the run started.
+
 Definitions (repeated in the README "Reports" section):
+- start_equity / end_equity = the first / last point; total_return = end / start - 1;
 - drawdown at a point = (running peak - equity) / running peak;
 - mdd = the largest drawdown of the series (a ratio, 0.25 = 25 %);
 - a period's return = its last equity / the previous period's last equity - 1;
-  the first period is measured from its own first equity. Periods are UTC calendar
-  days, ISO weeks (starting Monday) and calendar months.
+  the first period is measured from its own first equity, the run's start. Periods
+  are UTC calendar days, ISO weeks (starting Monday) and calendar months.
 """
 from __future__ import annotations
 

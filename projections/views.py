@@ -61,12 +61,31 @@ FROM status
 # status_reason: the reason of the rejection or cancel that gave the status (else NULL).
 
 _EQUITY = """
+WITH first_mark AS (SELECT coalesce(min(seq), 9223372036854775807) AS seq FROM equity_marked_t),
+start AS (
+    SELECT ts, equity, seq FROM (
+        SELECT ts, equity, seq, 0 AS pick FROM equity_observed_t WHERE seq < (SELECT seq FROM first_mark)
+        UNION ALL
+        SELECT ts, equity, seq, 1 AS pick FROM anchors_t WHERE seq < (SELECT seq FROM first_mark)
+    ) ORDER BY pick, seq LIMIT 1
+)
+SELECT least(ts, coalesce((SELECT min_by(ts, seq) FROM sessions_t), ts)) AS ts, equity, seq, 'start' AS source
+FROM start
+WHERE EXISTS (SELECT 1 FROM equity_marked_t) OR NOT EXISTS (SELECT 1 FROM equity_observed_t)
+UNION ALL
 SELECT ts, equity, seq, 'marked' AS source FROM equity_marked_t
 UNION ALL
 SELECT ts, equity, seq, 'observed' AS source FROM equity_observed_t
 WHERE NOT EXISTS (SELECT 1 FROM equity_marked_t)
 """
-# The core's mark-to-market (equity_marked) when the journal has any; else the exchange's numbers.
+# The run's starting point (`start`), then the core's mark-to-market (equity_marked); the exchange's
+# numbers (equity_observed) instead when the journal has no marks but has those. The core marks only
+# while a position is open, so the first mark can come after a whole trade (one that opened and
+# stopped out within a bar); the start is what the run began with: the exchange's first observed
+# equity when there is one before the first mark (live: the wallet), else the first daily anchor
+# (the core's equity at its first bar: initial_equity in a backtest or paper run). It is placed at
+# the first session's ts (a live wallet is read after the first bars, whose marks carry bar times).
+# A run that never held a position is its start alone.
 
 VIEWS: dict[str, str] = {
     "events": "SELECT seq, ts, kind, symbol, payload, recorded_at, v FROM events_t",

@@ -107,8 +107,38 @@ def test_stops_every_set_or_move(journal):
         [H, "long", 103.0, "initial"], [2 * H, "long", 111.375, "breakeven"]]
 
 
-def test_equity_prefers_the_core_marks_over_observed(journal):
-    assert rows(journal, "SELECT ts, equity FROM equity ORDER BY seq") == [[2 * H, 10_013.0], [3 * H, 9_999.77725]]
+def test_equity_is_the_start_then_the_core_marks_not_observed(journal):
+    # the start (equity 10 000 at ts 0): the first equity observed, else the first daily anchor, before any mark
+    assert rows(journal, "SELECT ts, equity, source FROM equity ORDER BY seq") == [
+        [0, 10_000.0, "start"], [2 * H, 10_013.0, "marked"], [3 * H, 9_999.77725, "marked"]]
+
+
+def test_equity_of_a_run_that_never_held_a_position_is_its_start(tmp_path):
+    events = [e for e in trading_session() if type(e).__name__ not in ("EquityMarked", "EquityObserved")]
+    journal = write_journal(tmp_path / "j", events)
+    assert rows(journal, "SELECT ts, equity, source FROM equity") == [[0, 10_000.0, "start"]]
+
+
+def test_a_live_start_is_the_first_observed_wallet_at_the_session_start(tmp_path):
+    # live: the first bar is decided (anchored at the config's 10 000) before the wallet is read (5 000, at
+    # poll time, after that bar's close); the next bar's mark carries its open time, earlier than the read
+    from journal.events import DailyAnchorReset, EquityMarked, EquityObserved, SessionStarted
+    events = [SessionStarted(ts=H // 2, run_id="live-1", mode="live", version="0.1.0", config_digest="abc"),
+              DailyAnchorReset(ts=H, day="1970-01-01", equity=10_000.0),
+              EquityObserved(ts=2 * H + 5_000, equity=5_000.0),
+              EquityMarked(ts=2 * H, equity=5_010.0, realized=5_000.0, unrealized=10.0),
+              EquityObserved(ts=3 * H + 5_000, equity=5_010.0)]
+    journal = write_journal(tmp_path / "j", events)
+    assert rows(journal, "SELECT ts, equity, source FROM equity ORDER BY ts, seq") == [
+        [H // 2, 5_000.0, "start"], [2 * H, 5_010.0, "marked"]]
+
+
+def test_an_anchor_after_the_first_mark_is_no_start(tmp_path):
+    events = [e for e in trading_session() if type(e).__name__ != "EquityObserved"
+              and not (type(e).__name__ == "DailyAnchorReset" and e.ts == 0)]
+    journal = write_journal(tmp_path / "j", events)
+    assert rows(journal, "SELECT ts, equity, source FROM equity ORDER BY seq") == [
+        [2 * H, 10_013.0, "marked"], [3 * H, 9_999.77725, "marked"]]
 
 
 def test_equity_falls_back_to_observed_without_marks(tmp_path):
