@@ -129,6 +129,7 @@ def run_session(run_config, journal: Path | None, metrics_port: int | None, as_j
         if safe_restart(runtime, config.safe_restart, now):
             log.warning("safe restart: kill switch halt and error counters cleared", extra={"event": "safe_restart"})
         loop.process(exchange.observe_clock(now))
+        loop.process(exchange.observe_equity(now))  # the wallet before the first bar: its anchor and sizing
         warm = warmup_candles(exchange, symbols, params.timeframe, config.lookback, now, last)
         loop.process(warm)
         for candle in warm:

@@ -119,6 +119,17 @@ def test_warmup_candles_decide_nothing(live_run):
     assert all(type(r.event).__name__ not in ("SignalDetected", "OrderSubmitted") for r in early)
 
 
+def test_the_wallet_is_read_before_the_first_bar_is_decided(live_run):
+    # The first daily anchor and the first entry's size come from the venue's wallet, not from the config's
+    # initial_equity: the session observes equity before any candle is fed.
+    *_, journal, _, _ = live_run
+    records = list(read_records(journal))
+    first_wallet = min(r.seq for r in records if isinstance(r.event, EquityObserved))
+    first_candle = min(r.seq for r in records if isinstance(r.event, CandleClosed))
+    first_anchor = min(r.seq for r in records if type(r.event).__name__ == "DailyAnchorReset")
+    assert first_wallet < first_candle < first_anchor
+
+
 def test_live_decisions_equal_paper_decisions_on_the_same_candles(live_run, tmp_path):
     *_, journal, _, _ = live_run
     events = list(read_events(journal))
