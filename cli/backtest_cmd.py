@@ -66,7 +66,7 @@ def backtest(
         runtime.close()  # the one fsync of a backtest
     seconds = time.perf_counter() - started
     figures = {"run_id": runtime.session.run_id, "journal": str(journal_dir), "symbols": list(symbol_list),
-               **runtime.summary.as_dict(seconds)}
+               **runtime.summary.as_dict(seconds), **still_open(runtime.loop.state, runtime.summary)}
     if as_json:
         print(json.dumps(figures))
     else:
@@ -90,9 +90,22 @@ def run_candles(feed, candles, show_progress: bool) -> None:
                 progress.update(task, completed=i)
 
 
+def still_open(state, summary) -> dict:
+    """Positions the run ended with. Final equity counts them at the last close, the trades do not (a trade
+    is a closed round trip): `open_pnl` (their pnl at the last close, net of the fees they paid) is what
+    final equity holds beyond initial equity + trade pnl."""
+    from machine.state import equity
+
+    return {"open_positions": sorted(s for s, sym in state.sym.items() if sym.pos is not None),
+            "open_pnl": round(equity(state) - summary.initial_equity - summary.pnl, 2) + 0.0}  # + 0.0: no -0.0
+
+
 def summary_line(f: dict) -> str:
+    held = f.get("open_positions") or []
+    still = (f", {len(held)} position{'s' if len(held) != 1 else ''} still open ({', '.join(held)}, "
+             f"open pnl {f['open_pnl']:+.2f})") if held else ""
     return (
         f"backtest {f['run_id']}: {f['bars']} bars ({', '.join(f['symbols'])}), {f['trades']} trades, "
-        f"pnl {f['pnl']:+.2f}, win rate {f['win_rate']:.1%}, max drawdown {f['max_drawdown']:.2%}, "
+        f"pnl {f['pnl']:+.2f}{still}, win rate {f['win_rate']:.1%}, max drawdown {f['max_drawdown']:.2%}, "
         f"final equity {f['final_equity']:.2f}, {f['bars_per_s']:,} bars/s\njournal: {f['journal']}"
     )

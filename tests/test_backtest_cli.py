@@ -11,9 +11,11 @@ import pandas as pd
 import pytest
 
 from cli.replay import replay_journal
+from cli.restart import rebuild_state
 from journal.events import CandleClosed, PositionClosed
 from journal.reader import read_events
 from journal.stats import journal_stats
+from machine.params import Params
 
 REPO = Path(__file__).resolve().parent.parent
 BOT = [sys.executable, "-c", "from cli.main import bot_main; bot_main()"]
@@ -129,3 +131,16 @@ def test_default_journal_dirs_are_fresh_and_symbols_parse_every_spelling(tmp_pat
     assert fresh_dir(tmp_path, "backtest-abc") == tmp_path / "backtest-abc-2"
     assert parse_symbols("btc/usdt", ["ETH/USDT,SOL/USDT", "BTC/USDT"]) == ("BTC/USDT", "ETH/USDT", "SOL/USDT")
     assert parse_symbols(None, []) == ("BTC/USDT", "ETH/USDT")
+
+
+def test_a_run_that_ends_in_a_position_says_so_and_accounts_for_it(tmp_path):
+    # Final equity counts the open position at the last close; the trades do not. The summary names the
+    # position and its pnl so that initial equity + trade pnl + open pnl is the final equity.
+    done = bot("backtest", "--data", str(FIXTURES), "--symbols", "BTC/USDT", "--timeframe", "1h",
+               "--start", "2026-02-07T06:00", "--end", "2026-02-08T13:00", "--journal", str(tmp_path / "j"), "--json")
+    assert done.returncode == 0, done.stderr
+    summary = json.loads(done.stdout)
+    state = rebuild_state(read_events(tmp_path / "j"), Params()).state
+    assert summary["open_positions"] == sorted(s for s, sym in state.sym.items() if sym.pos is not None)
+    assert summary["open_positions"], "the fixture holds a position at 2026-02-08T12:00"
+    assert summary["final_equity"] == pytest.approx(10_000 + summary["pnl"] + summary["open_pnl"], abs=0.02)
