@@ -55,6 +55,7 @@ class RunLoop:
         self.already_recorded: set[tuple] = set()
         self._pending: list[Event] = []  # recorded in order, appended in batches
         self.unanswered: dict[str, OrderSubmitted] = {}  # durable intents the venue never answered
+        self.held_cancels: dict[str, list[OrderCancelRequested]] = {}  # replaced stops kept until the new one rests
 
     def start(self, session: SessionStarted) -> None:
         """Record the session, then the venue rules of every symbol."""
@@ -143,7 +144,7 @@ class RunLoop:
                 self.flush(durable=False)
             for observer in self.observers:
                 observer(event)
-            return []
+            return self._release_replaced(event) if self.held_cancels else []
         pending.extend(decisions)
         actions = [d for d in decisions if type(d) in _ACTION_TYPES]
         # Durable before any order leaves, and for every venue answer (the venue has
@@ -156,9 +157,10 @@ class RunLoop:
             observer(event)
             for decision in decisions:
                 observer(decision)
+        answers = self._release_replaced(event) if self.held_cancels else []
         if not actions:  # decisions that only record (an equity mark, a filtered signal)
-            return []
-        answers: list[Event] = []
+            return answers
+        resting: dict[str, bool] = {}  # symbol -> the stop placed in this batch rests at the venue
         for action in actions:
             if type(action) is OrderSubmitted:
                 if self.market_now is not None and is_stale_entry(action, self.market_now(), self.params):
@@ -171,10 +173,34 @@ class RunLoop:
                 got = self.exchange.submit(action)
                 if not _settles(got, action.client_id):
                     self.unanswered[action.client_id] = action
+                if action.purpose == "stop":
+                    resting[action.symbol] = _rests(got, action.client_id)
                 answers.extend(got)
+            elif action.reason in REPLACING and resting.get(action.symbol) is False:
+                # Make before break: the stop being replaced keeps protecting the position until its
+                # replacement rests at the venue (the replacement may be unanswered, or refused).
+                self.held_cancels.setdefault(action.symbol, []).append(action)
             else:
                 self.unanswered.pop(action.client_id, None)  # never resend what the core now cancels
                 answers.extend(self.exchange.cancel(action))
+        return answers
+
+    def _release_replaced(self, event: Event) -> list[Event]:
+        """Send the held cancels of a symbol once its current stop rests at the venue, or once it holds
+        no position (the old stop would otherwise linger, reduce-only, under a later position)."""
+        symbol = getattr(event, "symbol", None)
+        held = self.held_cancels.get(symbol) if symbol is not None else None
+        if not held or type(event) not in _ANSWER_TYPES:
+            return []
+        sym = self.state.sym.get(symbol)
+        if sym is not None and sym.pos is not None and not (
+                type(event) in (OrderAccepted, OrderFilled) and event.client_id == sym.stop_id):
+            return []
+        del self.held_cancels[symbol]
+        answers: list[Event] = []
+        for cancel in held:
+            self.unanswered.pop(cancel.client_id, None)
+            answers.extend(self.exchange.cancel(cancel))
         return answers
 
     def flush(self, durable: bool = False) -> None:
@@ -184,6 +210,18 @@ class RunLoop:
             self._pending = []
         elif durable:
             self.journal.flush()
+
+
+REPLACING = ("replaced", "resized")
+"""Cancel reasons of a stop the core replaces with a new one (a trail move, a pyramid resize)."""
+
+
+def _rests(answers: list[Event], client_id: str) -> bool:
+    """True when the venue accepted order `client_id` (or already filled it)."""
+    for answer in answers:
+        if type(answer) in (OrderAccepted, OrderFilled) and answer.client_id == client_id:
+            return True
+    return False
 
 
 def _settles(answers: list[Event], client_id: str) -> bool:

@@ -124,3 +124,43 @@ def test_a_stale_entry_is_not_sent_when_the_venue_cannot_say_whether_it_arrived(
     assert any(isinstance(e, OrderCanceled) and e.client_id == venue.lost and e.reason == "stale_intent"
                for e in events)
     assert replay_journal(tmp_path / "j").ok
+
+
+class LosesReplacementStops(PaperExchange):
+    """Every replacement stop (one placed while another stop of the symbol rests) fails its first
+    attempt before it arrives; the loop sends it again at the next bar."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.lost: set[str] = set()
+        self.naked_closes = 0
+
+    def submit(self, order):
+        resting = [o for o in self.open_orders(order.symbol) if o.order_kind == "stop_market"]
+        if order.purpose == "stop" and resting and order.client_id not in self.lost:
+            self.lost.add(order.client_id)
+            return [ErrorObserved(ts=order.ts, reason="network", message="503 x3", symbol=order.symbol,
+                                  client_id=order.client_id)]
+        return super().submit(order)
+
+    def bar_closed(self, candle):
+        answers = super().bar_closed(candle)
+        for position in self.positions():
+            stops = [o for o in self.open_orders(position.symbol) if o.order_kind == "stop_market"]
+            if not stops:  # a pyramid's resize that did not arrive leaves the old, smaller stop: not naked
+                self.naked_closes += 1
+        return answers
+
+
+def test_a_replaced_stop_keeps_protecting_until_its_replacement_rests_at_the_venue(tmp_path):
+    # Make before break: a trail move or pyramid resize whose new stop does not arrive must not leave the
+    # position naked for a bar; the old stop's cancel waits for the new stop's acceptance.
+    venue = run(tmp_path / "j", LosesReplacementStops())
+    assert len(venue.lost) >= 3, "the fixture should move stops several times"
+    assert venue.naked_closes == 0
+    events = list(read_events(tmp_path / "j"))
+    for lost in venue.lost:  # each lost replacement was sent again and accepted
+        assert any(isinstance(e, OrderAccepted) and e.client_id == lost for e in events)
+    assert not [o for s in ("BTC/USDT",) for o in venue.open_orders(s)
+                if o.order_kind == "stop_market" and not venue.positions()]
+    assert replay_journal(tmp_path / "j").ok
