@@ -9,7 +9,10 @@ cd "$(dirname "$0")/.."
 data="${BASELINE_OHLCV_DIR:-../shared/data/ohlcv}"
 fail=0
 # identity_config was ba36b5f6...: position_closed.entry_price is now the VWAP of all opening fills (148 trades, only that field)
-for spec in "default::fe81692f58ea47619d11758939b2f01b" "bench/identity_config.json::62559ed1547cdda573339c323be04f12"; do
+# both changed again (default was fe81692f..., identity_config 62559ed1...): the daily anchor is now the equity at
+# 00:00 UTC, taken at the close of the bar that ends the previous day (656 -> 654 trades by default: entries that
+# the day's first-bar loss now blocks as daily_loss)
+for spec in "default::8a6f25323aa2a5bce55f2ba65b813d5c" "bench/identity_config.json::44e0ec8c4dd844fceebc11af5baf33b9"; do
   cfg="${spec%%::*}"; want="${spec##*::}"
   dir=$(mktemp -d)
   args=(--data "$data" --symbols BTC/USDT ETH/USDT --timeframe 1h --journal "$dir/j" --json)

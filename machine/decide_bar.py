@@ -43,8 +43,8 @@ def decide_candle(state: State, e: ev.CandleClosed, p: Params) -> list[ev.Event]
         last = -1 if ind is None else ind.ts
         return [ev.ErrorRaised(ts=e.ts, symbol=symbol, reason="stale_candle", detail=f"bar {e.ts} <= last {last}")]
     out: list[ev.Event] = []
-    day = e.ts // DAY_MS
-    new_anchor = day != state.anchor_day
+    day = (e.ts + state.bar_ms) // DAY_MS  # the UTC day this bar's close (the decision) belongs to
+    new_anchor = day != state.anchor_day  # the bar closing at 00:00 anchors the day with the equity at 00:00
     if new_anchor:
         out.append(ev.DailyAnchorReset(ts=e.ts, day=utc_day(day), equity=equity(state)))
     sym = state.sym.get(symbol, EMPTY_SYM)
@@ -83,7 +83,7 @@ def _signal(state: State, e: ev.CandleClosed, ind: Ind, sym: Sym, side: str, p: 
         reason = "protect_only"
     elif state.daily_loss_hit and not new_anchor:
         reason = "daily_loss"
-    elif state.dd_emergency_day == e.ts // DAY_MS:
+    elif state.dd_emergency_day == (e.ts + state.bar_ms) // DAY_MS:
         reason = "daily_dd"
     elif in_funding_window(e.ts + state.bar_ms, p):
         reason = "funding_window"

@@ -105,7 +105,7 @@ def on_kill_switch(state: State, e: ev.ErrorObserved, p: Params) -> list[ev.Even
 
 def daily_dd_tripped(state: State, ts: int, equity: float, p: Params) -> bool:
     """Equity below today's anchor by daily_dd_limit, and the policy has not run today yet."""
-    day = ts // DAY_MS
+    day = (ts + state.bar_ms) // DAY_MS  # the day of the bar's close, as the anchor's
     return (state.anchor_day == day and state.dd_emergency_day != day
             and daily_loss_hit(equity, state.anchor_equity, p.daily_dd_limit))
 

@@ -11,6 +11,8 @@ the symbol keeps its phase and records `fault`, which `decide` turns into ErrorR
 """
 from __future__ import annotations
 
+from datetime import date
+
 from msgspec.structs import replace
 
 from journal import events as ev
@@ -23,6 +25,13 @@ from machine.evolve_orders import ORDER_EVOLVERS
 from machine.state import EMPTY_SYM, State, make_market, unrealized, with_sym
 
 DAY_MS = 86_400_000
+_EPOCH = date(1970, 1, 1)
+
+
+def day_number(day: str) -> int:
+    """Days since 1970-01-01 of an ISO date ("2025-03-01"): the anchor's own day, whichever bar or
+    request recorded it."""
+    return (date.fromisoformat(day) - _EPOCH).days
 
 
 def _candle(state: State, e: ev.CandleClosed) -> State:
@@ -64,7 +73,7 @@ def _equity_observed(state: State, e: ev.EquityObserved) -> State:
 
 
 def _anchor(state: State, e: ev.DailyAnchorReset) -> State:
-    state.anchor_day = e.ts // DAY_MS
+    state.anchor_day = day_number(e.day)
     state.anchor_equity = e.equity
     state.daily_loss_hit = False
     return state

@@ -16,7 +16,7 @@ def _manual_close(state: State, e: ev.ManualClose) -> State:
 def _emergency(state: State, e: ev.EmergencyAction) -> State:
     if e.action == "block_entries":  # daily drawdown blocks entries for that UTC day only
         if e.trigger == "daily_dd":
-            state.dd_emergency_day = e.ts // 86_400_000
+            state.dd_emergency_day = (e.ts + state.bar_ms) // 86_400_000  # the bar's close day
         else:
             state.protect_only = True
         return state

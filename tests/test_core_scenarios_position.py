@@ -11,6 +11,7 @@ from msgspec.structs import replace
 
 from conftest_core import FLAT, SCENARIO, SYMBOL, bar_ts, candles, of, run
 from journal import events as ev
+from machine.params import Params
 from machine.sim_venue import SimVenue
 
 ENTERED = [FLAT, FLAT, FLAT, (100.0, 103.0, 99.5, 102.5), (102.6, 104.0, 102.0, 103.0)]
@@ -109,7 +110,8 @@ def test_daily_loss_limit_blocks_entries_until_next_day_anchor():
         (95.5, 95.6, 90.0, 90.5)]  # bar 23 opens 00:00 UTC next day and breaks out short
     _, journal = run(rows, params)
     anchors = of(journal, ev.DailyAnchorReset)
-    assert [(a.day, a.ts) for a in anchors] == [("2024-01-01", bar_ts(0)), ("2024-01-02", bar_ts(23))]
+    # bar 22 closes at 00:00 UTC: its close anchors the new day with the equity at midnight
+    assert [(a.day, a.ts) for a in anchors] == [("2024-01-01", bar_ts(0)), ("2024-01-02", bar_ts(22))]
     signals = [(type(s).__name__, getattr(s, "reason", ""), s.side) for s in of(journal, ev.SignalFiltered,
                                                                                 ev.SignalDetected)]
     assert signals[1:] == [("SignalFiltered", "daily_loss", "short"), ("SignalDetected", "", "short")]
@@ -192,3 +194,25 @@ def test_pyramided_trade_with_a_partial_take_profit_reports_the_vwap_of_its_open
     assert pc.fees == pytest.approx(fees, rel=1e-12) and pc.pnl == pytest.approx(gross - fees, rel=1e-12)
     assert pc.pnl == pytest.approx(-250.28796765, abs=1e-9)
     assert (pc.exit_price - pc.entry_price) * pc.qty - pc.fees == pytest.approx(pc.pnl, abs=1e-9)  # the row reconciles
+
+
+def test_a_loss_in_the_days_first_bar_counts_against_the_daily_loss_limit():
+    # The anchor is the equity at 00:00 UTC (the close of the bar that ends the previous day), so a gap through
+    # the stop in the 00:00 bar leaves the day > 6 % down and that bar's breakout is filtered as daily_loss.
+    params = Params(donchian_len=3, atr_len=2, funding_avoid_min=0, enable_pyramiding=False, breakeven_atr_k=0.0,
+                    atr_trail_k=50.0, daily_loss_limit=0.06, daily_dd_limit=0.0)
+    flat = (100.0, 101.0, 99.0, 100.0)
+    rows = [flat] * 20 + [  # bar i opens at (i + 1):00 UTC
+        (100.0, 103.0, 100.0, 102.5),  # 21:00 close 102.5 > 101: long planned, stop 99.5
+        (102.5, 103.0, 102.0, 102.8),  # 22:00 entry fills at the open 102.5
+        (102.8, 103.0, 102.5, 102.9),  # 23:00 closes at 00:00: anchors the new day (equity ~ 10,029)
+        (94.0, 94.5, 93.5, 94.0),      # 00:00 gaps through the stop (fill 94, ~7 % of equity); close < channel
+    ]
+    _, journal = run(rows, params)
+    marks = of(journal, ev.EquityMarked)
+    anchor = [a for a in of(journal, ev.DailyAnchorReset) if a.ts == bar_ts(22)][0]
+    assert anchor.equity == [m for m in marks if m.ts == bar_ts(22)][0].equity
+    assert [m for m in marks if m.ts == bar_ts(23)][0].equity <= anchor.equity * 0.94
+    signal = [s for s in of(journal, ev.SignalDetected, ev.SignalFiltered) if s.ts == bar_ts(23)]
+    assert [(type(s).__name__, s.side, getattr(s, "reason", "")) for s in signal] == [
+        ("SignalFiltered", "short", "daily_loss")]
