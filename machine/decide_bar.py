@@ -18,10 +18,9 @@ from machine.indicators import Ind
 from machine.params import Params
 from machine.risk import (
     breakeven_reached,
-    floor_to_step,
     in_funding_window,
     initial_stop,
-    notional_cap,
+    pyramid_add,
     size_entry,
     stop_toward_price,
     tighter,
@@ -121,7 +120,7 @@ def _manage_position(state: State, e: ev.CandleClosed, ind: Ind, sym: Sym, p: Pa
     side = pos.side
     close, atr = ind.close, ind.atr
     be = breakeven_reached(side, pos.entry_price, close, pos.entry_atr, p)
-    raw = trail_stop_price(side, pos.entry_price, close, atr, be, p)
+    raw = trail_stop_price(side, pos.entry_price, close, atr, be, p, pos.entry_atr)
     emit = None
     if tighter(side, raw, sym.stop_price):  # cheap filter: rounding toward price cannot make a looser raw tighter
         emit = _trail(state, e, sym, side, close, atr, raw, be, p, out)
@@ -162,9 +161,9 @@ def _maybe_pyramid(state: State, e: ev.CandleClosed, sym: Sym, close: float, p: 
     if (close < trigger) if long else (close > trigger):
         return
     market = market_of(state, e.symbol)
-    room = notional_cap(equity(state), p.leverage, p.position_cap) / close - pos.qty
-    add = floor_to_step(min(frac * pos.initial_qty, room), market.step, market.step_dec)
-    if add <= 0 or add < market.min_qty or add * close < market.min_notional:
+    add = pyramid_add(frac, pos.initial_qty, pos.qty, close, equity(state), p, market.step, market.step_dec,
+                      market.min_qty, market.min_notional)
+    if not add > 0:
         return
     emit = emit or Out(state, out)
     emit.add(ev.PyramidAdded(ts=e.ts, symbol=e.symbol, side=pos.side, level=pos.pyr_next + 1, qty=add,

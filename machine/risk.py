@@ -83,19 +83,33 @@ def size_entry(
     return qty, risk_amount, None
 
 
-def trail_stop_price(side: str, entry: float, last: float, atr: float, be_promoted: bool, params: Params) -> float:
+def trail_stop_price(side: str, entry: float, last: float, atr: float, be_promoted: bool, params: Params,
+                     entry_atr: float | None = None) -> float:
     """The stop the trail wants now (unrounded): last -/+ atr_trail_k*ATR, and at least
-    breakeven (entry +/- breakeven_offset_atr*ATR) once promoted. Callers keep the
-    tighter of this and the current stop: a stop never loosens."""
+    breakeven (entry +/- breakeven_offset_atr * the entry's ATR; the current ATR when
+    `entry_atr` is not given) once promoted. Callers keep the tighter of this and the
+    current stop: a stop never loosens."""
+    offset = params.breakeven_offset_atr * (atr if entry_atr is None else entry_atr)
     if side == "long":
         cand = last - params.atr_trail_k * atr
         if be_promoted:
-            cand = max(cand, entry + params.breakeven_offset_atr * atr)
+            cand = max(cand, entry + offset)
         return cand
     cand = last + params.atr_trail_k * atr
     if be_promoted:
-        cand = min(cand, entry - params.breakeven_offset_atr * atr)
+        cand = min(cand, entry - offset)
     return cand
+
+
+def pyramid_add(frac: float, initial_qty: float, pos_qty: float, close: float, equity: float, params: Params,
+                step: float, step_dec: int, min_qty: float, min_notional: float) -> float:
+    """The next pyramid add: `frac` of the initial size within the position cap's room at `close`,
+    rounded down to the step; 0.0 when that is below the venue's minimum quantity or notional."""
+    room = notional_cap(equity, params.leverage, params.position_cap) / close - pos_qty
+    add = floor_to_step(min(frac * initial_qty, room), step, step_dec)
+    if add <= 0 or add < min_qty or add * close < min_notional:
+        return 0.0
+    return add
 
 
 def breakeven_reached(side: str, entry: float, last: float, entry_atr: float, params: Params) -> bool:

@@ -16,6 +16,7 @@ from machine.risk import (
     floor_to_step,
     initial_stop,
     notional_cap,
+    pyramid_add,
     qty_by_risk,
     step_decimals,
     stop_toward_price,
@@ -54,9 +55,10 @@ class RiskManager:
         return initial_stop(side, entry_price, atr_abs, self.params, self.params.default_tick_size, self._tick_dec)
 
     def trail_stop_price(self, side: str, entry_price: float, last_price: float, atr_abs: float,
-                         be_promoted: bool) -> float:
-        """Where the trail wants the stop now, on the tick grid (callers never loosen)."""
-        raw = trail_stop_price(side, entry_price, last_price, atr_abs, be_promoted, self.params)
+                         be_promoted: bool, entry_atr: float | None = None) -> float:
+        """Where the trail wants the stop now, on the tick grid (callers never loosen). The breakeven
+        offset is in entry ATRs, as the bot's (`entry_atr`; the seed's signature falls back to `atr_abs`)."""
+        raw = trail_stop_price(side, entry_price, last_price, atr_abs, be_promoted, self.params, entry_atr)
         return stop_toward_price(side, raw, self.params.default_tick_size, self._tick_dec)
 
     def update_symbol_state_on_entry(self, symbol: str, side: str, entry_px: float, qty: float = 0) -> dict:
@@ -65,8 +67,12 @@ class RiskManager:
         self.state["symbols"][symbol] = entry
         return dict(entry)
 
-    def update_after_move(self, symbol: str, atr_abs: float, last_price: float) -> dict | None:
-        """Per closed bar: breakeven/trailing (never loosens) and the next pyramid add, if due."""
+    def update_after_move(self, symbol: str, atr_abs: float, last_price: float,
+                          equity: float | None = None) -> dict | None:
+        """Per closed bar: breakeven/trailing (never loosens) and the next pyramid add, if due.
+
+        The add is the bot's (`machine.risk.pyramid_add`): within the position cap's room at `equity`
+        (default: the day's anchor equity from `reset_daily_anchor`) and above the minimum notional."""
         s = self.state["symbols"].get(symbol)
         if s is None:
             return None
@@ -76,7 +82,7 @@ class RiskManager:
             s["stop"] = self.initial_stop(s["side"], s["entry_px"], atr_abs)
         side = s["side"]
         be = s["be_promoted"] or breakeven_reached(side, s["entry_px"], last_price, s["entry_atr"], p)
-        cand = self.trail_stop_price(side, s["entry_px"], last_price, atr_abs, be)
+        cand = self.trail_stop_price(side, s["entry_px"], last_price, atr_abs, be, s["entry_atr"])
         moved = tighter(side, cand, s["stop"]) and tighter(side, last_price, cand)
         if moved:
             s["stop"] = cand
@@ -86,10 +92,15 @@ class RiskManager:
         if p.enable_pyramiding and level < len(p.pyramid_levels):
             mult, frac = p.pyramid_levels[level]
             trig = s["entry_px"] + mult * s["entry_atr"] if side == "long" else s["entry_px"] - mult * s["entry_atr"]
-            if (last_price >= trig) if side == "long" else (last_price <= trig):
-                result["pyramid_qty"] = floor_to_step(frac * s["initial_qty"], p.default_step_size, self._step_dec)
-                result["pyramid_level"] = level + 1
-                s["pyramid_level"] = level + 1
+            eq = equity if equity is not None else float(self.state.get("anchor_equity") or 0.0)
+            if ((last_price >= trig) if side == "long" else (last_price <= trig)) and not self.hit_daily_loss_limit(eq):
+                add = pyramid_add(frac, s["initial_qty"], s["qty"], last_price, eq, p, p.default_step_size,
+                                  self._step_dec, 0.0, p.default_min_notional)
+                if add > 0:
+                    result["pyramid_qty"] = add
+                    result["pyramid_level"] = level + 1
+                    s["pyramid_level"] = level + 1
+                    s["qty"] = s["qty"] + add
         return result
 
     # ------------------------------------------------------------------ daily anchor

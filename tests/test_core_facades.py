@@ -69,11 +69,33 @@ def test_risk_manager_state_flow_never_loosens_and_pyramids_once_per_level():
     rm.update_symbol_state_on_entry("BTC/USDT", "long", 100.0, qty=10.0)
     first = rm.update_after_move("BTC/USDT", 2.0, 100.0)
     assert first["stop"] == 97.6  # initial: 100 - 1.2 * 2
-    up = rm.update_after_move("BTC/USDT", 2.0, 104.5)  # +2.25 ATR: level 1 (2.0 ATR) adds 0.3 * 10
+    up = rm.update_after_move("BTC/USDT", 2.0, 104.5, equity=10_000)  # +2.25 ATR: level 1 (2.0 ATR) adds 0.3 * 10
     assert up["be_promoted"] and up["stop"] == 100.0 and up["pyramid_qty"] == 3.0
     down = rm.update_after_move("BTC/USDT", 2.0, 101.0)
     assert down["stop"] == 100.0 and not down["moved"] and down["pyramid_qty"] == 0.0
     assert rm.update_after_move("ETH/USDT", 1.0, 1.0) is None
+
+
+def test_risk_manager_pyramid_adds_stay_within_the_position_cap_as_the_bot_does():
+    # Entry 199.004 @ 100.5 is already at the 20k cap of 10k equity: the bot adds only what the cap leaves
+    # (machine.risk.pyramid_add), not 0.3 of the initial size; with no equity known at all, nothing is added.
+    rm = RiskManager(params=Params())
+    rm.update_symbol_state_on_entry("BTC/USDT", "long", 100.5, qty=199.004)
+    rm.update_after_move("BTC/USDT", 1.0, 100.5)
+    assert rm.update_after_move("BTC/USDT", 1.0, 102.6)["pyramid_qty"] == 0.0  # no equity, no anchor
+    up = rm.update_after_move("BTC/USDT", 1.0, 102.6, equity=10_250.0)
+    assert up["pyramid_qty"] == 0.801  # 20,500 / 102.6 - 199.004 = 0.8010 -> the cap's room, floored
+    assert (199.004 + up["pyramid_qty"]) * 102.6 <= 20_500 + 1e-6
+    rm.reset_daily_anchor(10_250.0)
+    assert rm.update_after_move("BTC/USDT", 1.0, 103.6)["pyramid_qty"] == 0.0  # level 2 (3 ATR): no room left
+
+
+def test_breakeven_offset_is_in_entry_atrs_for_the_bot_and_the_facade():
+    rm = RiskManager(params=Params(breakeven_offset_atr=0.5))
+    rm.update_symbol_state_on_entry("BTC/USDT", "long", 100.0, qty=1.0)
+    rm.update_after_move("BTC/USDT", 2.0, 100.0)  # entry ATR 2.0
+    moved = rm.update_after_move("BTC/USDT", 4.0, 102.5)  # breakeven reached; the bar's ATR is 4.0
+    assert moved["be_promoted"] and moved["stop"] == 101.0  # entry + 0.5 * entry ATR (not 0.5 * 4.0)
 
 
 def test_daily_anchor_and_loss_limit():
