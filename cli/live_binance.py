@@ -93,7 +93,7 @@ def run(run_config, journal: Path | None, metrics_port: int | None, as_json: boo
 def run_session(run_config, journal: Path | None, metrics_port: int | None, as_json: bool,
                 clock: Clock) -> dict | None:
     """One exchange session; returns what the testnet switch needs when the core asked for it."""
-    from cli.live_cmd import StopFlag, metrics_observers
+    from cli.live_cmd import StopFlag, metrics_projector
 
     config = run_config.config
     params = run_config.params
@@ -109,8 +109,8 @@ def run_session(run_config, journal: Path | None, metrics_port: int | None, as_j
     stop.install()
     port = metrics_port if metrics_port is not None else config.metrics_port  # the seed: /metrics at boot
     alerts = live_alerts(config, clock.now_ms)
-    observers = (watch, alerts.feed,
-                 *metrics_observers(port, run_config, journal_dir, account=mode, addr="0.0.0.0"))
+    metrics = metrics_projector(port, run_config, journal_dir, account=mode, addr="0.0.0.0")
+    observers = (watch, alerts.feed, *(() if metrics is None else (metrics.apply_live,)))
     try:
         runtime = assemble(spec, exchange, clock, RandomIds(), durable=True, session_ts=clock.now_ms(),
                            observers=observers)
@@ -143,6 +143,9 @@ def run_session(run_config, journal: Path | None, metrics_port: int | None, as_j
                            stopped=lambda: watch.stop_session, on_candle=stopwatch.candle_available)
             polls += 1
             alerts.note_loop_heartbeat()
+            if metrics is not None:  # every poll, quiet or not: /metrics and `bot health` see a live loop
+                metrics.mark_heartbeat(clock.now_ms() / 1000)
+                metrics.observe_loop_latency((clock.now_ms() - now) / 1000)
             if polls % CLOCK_CHECK_EVERY == 0:
                 loop.process(exchange.observe_clock(now))
             loop.flush(durable=True)

@@ -120,12 +120,21 @@ def default_paper_journal() -> Path:
 
 def metrics_observers(port: int | None, run_config: RunConfig, journal_dir: Path | None = None, *,
                       account: str = "paper", addr: str = "127.0.0.1") -> tuple:
-    """Prometheus /metrics fed by every recorded event (a restart first replays the journal).
+    """Prometheus /metrics fed by every recorded event (the observer tuple for the loop)."""
+    projector = metrics_projector(port, run_config, journal_dir, account=account, addr=addr)
+    return () if projector is None else (projector.apply_live,)
+
+
+def metrics_projector(port: int | None, run_config: RunConfig, journal_dir: Path | None = None, *,
+                      account: str = "paper", addr: str = "127.0.0.1"):
+    """The /metrics projector, primed by the journal (a restart first replays it), serving on `port`;
+    None without a port. Its `apply_live` observes the loop's events as they are recorded; the live
+    loop also marks its heartbeat and loop latency on it every poll.
 
     A port that cannot be bound is logged loudly and trading goes on without /metrics: losing the
     dashboard must never stop a bot that holds positions."""
     if port is None:
-        return ()
+        return None
     from prometheus_client import CollectorRegistry
 
     from cli.metrics import MetricsProjector, start_metrics_server
@@ -142,8 +151,8 @@ def metrics_observers(port: int | None, run_config: RunConfig, journal_dir: Path
             "metrics endpoint not started", extra={"event": "metrics_unavailable", "port": port,
                                                    "error": exc.strerror})
         print(f"bot: warning: /metrics not served: {addr}:{port}: {exc.strerror}", file=sys.stderr)
-        return ()
-    return (projector.apply,)
+        return None
+    return projector
 
 
 def report(runtime: Runtime, stopwatch: Stopwatch, stop: StopFlag, journal_dir: Path, as_json: bool) -> None:

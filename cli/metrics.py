@@ -8,6 +8,7 @@ the configured universe become "other"; reasons are the events' short codes.
 """
 from __future__ import annotations
 
+import time
 from collections import deque
 from collections.abc import Iterable
 from pathlib import Path
@@ -126,6 +127,12 @@ class MetricsProjector:
         self._apply_event(event, wall)
         if wall is not None:
             self.mark_heartbeat(wall)
+
+    def apply_live(self, event: Event) -> None:
+        """A live loop's event as it is recorded: now is its recording time (heartbeat, order latency)."""
+        wall = time.time()
+        self._apply_event(event, wall)
+        self.mark_heartbeat(wall)
 
     def apply_all(self, records: Iterable[Any]) -> None:
         for record in records:

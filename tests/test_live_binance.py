@@ -13,6 +13,7 @@ import signal
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import msgspec
@@ -179,6 +180,12 @@ def test_live_decisions_equal_paper_decisions_on_the_same_candles(live_run, tmp_
 def test_metrics_are_served_at_boot_with_the_session_account(live_run):
     *_, scraped = live_run
     assert 'bot_equity{account="testnet"}' in scraped
-    assert "bot_heartbeat_ts" in scraped
+    # the live loop's heartbeat is fresh (it was 0 while trading: `bot health` and the stale-heartbeat alert fired)
+    heartbeat = float(next(line.split()[1] for line in scraped.splitlines() if line.startswith("bot_heartbeat_ts ")))
+    assert abs(time.time() - heartbeat) < 600
+    submits = [line for line in scraped.splitlines() if line.startswith("order_latency_seconds_count")]
+    assert submits and sum(float(line.split()[1]) for line in submits) > 0  # order latencies observed live
+    assert any(line.startswith("bot_loop_latency_seconds_count") and float(line.split()[1]) > 0
+               for line in scraped.splitlines())
     assert 'bot_signal_emitted_total{symbol="BTC/USDT",timeframe="1h"}' in scraped
     assert KEY not in scraped and SECRET not in scraped
