@@ -128,8 +128,11 @@ class AlertScheduler:
             case KillSwitchTripped(reason=reason):
                 log.error("kill switch tripped", extra={"event": "kill_switch_trigger", "reason": reason})
                 self._alert(f"kill_switch:{reason}",
-                            f"🛑 kill-switch activated ({reason}): {len(event.error_seqs)} errors in "
+                            f"🛑 kill-switch activated ({reason}): {len(event.error_reasons)} errors in "
                             f"{event.window_sec}s. Protective stops stay; investigate, restart with SAFE_RESTART=true.")
+            case EmergencyAction(action="block_entries", trigger="daily_dd", policy=policy):
+                self._alert("daily_dd", f"⚠️ Daily drawdown limit hit: policy {policy} ran (entries blocked for the "
+                                        "rest of the UTC day). Check positions and stops.")
             case EmergencyAction(action="switch_testnet", outcome=outcome):
                 self._alert("auto_testnet_on_dd",
                             f"⚠️ AUTO_TESTNET_ON_DD: daily drawdown limit hit, switch to testnet {outcome}. "

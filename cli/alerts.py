@@ -80,7 +80,9 @@ class DedupeStore:
         return self._sent.get(key)
 
     def allow(self, key: str, now_sec: float, cooldown_sec: float) -> bool:
-        """True (and remember now) unless `key` was sent less than cooldown_sec ago."""
+        """True (and remember now) unless `key` was sent less than cooldown_sec ago. The file is read
+        again first: `bot health --reset-dedupe` clears it while the bot runs, and must take effect."""
+        self._sent = self._load()
         last = self._sent.get(key)
         if last is not None and now_sec - last < cooldown_sec:
             log.info("alert suppressed by dedupe", extra={"event": "alert_deduped", "key": key})

@@ -30,12 +30,12 @@ from typing import Callable
 import msgspec
 
 from cli import control
-from cli.bootstrap import RunSpec, assemble
+from cli.bootstrap import RunSpec, app_version, assemble
 from cli.clock import Clock, RandomIds, WallClock
 from cli.live_safety import (
     SafetyWatch, live_alerts, live_orders_left, safe_restart, secure_stops, testnet_config,
 )
-from cli.logs import configure_logging
+from cli.logs import configure_logging, log_startup_banner
 from cli.loop import Stopwatch
 from cli.run_options import REPO_ROOT
 from exchange.binance import BinanceExchange
@@ -111,10 +111,12 @@ def run_session(run_config, journal: Path | None, metrics_port: int | None, as_j
     alerts = live_alerts(config, clock.now_ms)
     metrics = metrics_projector(port, run_config, journal_dir, account=mode, addr="0.0.0.0")
     observers = (watch, alerts.feed, *(() if metrics is None else (metrics.apply_live,)))
+    log_startup_banner(log, mode, app_version(), symbols, safe=config.safe_console_banner)
     try:
         runtime = assemble(spec, exchange, clock, RandomIds(), durable=True, session_ts=clock.now_ms(),
                            observers=observers)
     except VenueError as exc:
+        alerts.fatal(f"{exchange.endpoint}: cannot start trading ({exc})", key="fatal:startup")
         raise BadInput(f"{exchange.endpoint}: cannot start trading ({exc})") from None
     stopwatch = Stopwatch()
     loop = runtime.loop

@@ -121,10 +121,11 @@ def test_no_trade_anomaly_needs_five_signals_and_zero_fills(slack, tmp_path):
 def test_kill_switch_and_auto_testnet_and_fatal_auth(slack, tmp_path):
     clock = FakeClock()
     sched = make(slack, tmp_path, clock)
-    sched.feed(KillSwitchTripped(ts=0, reason="error_burst", error_seqs=(1, 2, 3), window_sec=300))
+    # the core lists the errors' reasons (error_seqs stays empty: the seqs are the shell's)
+    sched.feed(KillSwitchTripped(ts=0, reason="error_burst", error_reasons=("nonce",) * 5, window_sec=300))
     sched.feed(EmergencyAction(ts=0, policy="protect_only", action="switch_testnet", outcome="done"))
     sched.feed(ErrorObserved(ts=0, reason="auth", source="exchange"))
-    assert "kill-switch activated (error_burst)" in slack.texts[0]
+    assert "kill-switch activated (error_burst): 5 errors in 300s" in slack.texts[0]
     assert slack.texts[1].startswith("⚠️ AUTO_TESTNET_ON_DD")
     assert slack.texts[2].startswith("❌ Fatal: auth")
 
@@ -246,3 +247,25 @@ def test_a_failed_emergency_action_is_an_alert_that_says_what_to_do(slack, tmp_p
     assert len(slack.texts) == 2
     assert slack.texts[0].startswith("🚨 Emergency ensure_stop failed on ETH/USDT (missing_handler)")
     assert "close or adopt it by hand" in slack.texts[0] and "still open" in slack.texts[1]
+
+
+def test_a_daily_drawdown_breach_is_alerted_whatever_the_policy(slack, tmp_path):
+    clock = FakeClock()
+    sched = make(slack, tmp_path, clock)
+    sched.feed(EmergencyAction(ts=0, policy="protect_only", action="block_entries", outcome="done", reason="ok",
+                               trigger="daily_dd"))
+    sched.feed(EmergencyAction(ts=0, policy="protect_only", action="block_entries", outcome="done", reason="ok",
+                               trigger="kill_switch"))  # the kill switch has its own alert
+    assert len(slack.texts) == 1 and slack.texts[0].startswith("⚠️ Daily drawdown limit hit: policy protect_only")
+
+
+def test_a_dedupe_reset_while_the_bot_runs_takes_effect(slack, tmp_path):
+    # `bot health --reset-dedupe` rewrites the file under a running scheduler: the next alert is not muted.
+    clock = FakeClock()
+    sched = make(slack, tmp_path, clock)
+    sched.fatal("venue unreachable")
+    sched.fatal("venue unreachable")
+    assert len(slack.texts) == 1
+    DedupeStore(tmp_path / "dedupe.json").reset()
+    sched.fatal("venue unreachable")
+    assert len(slack.texts) == 2
