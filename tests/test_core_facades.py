@@ -53,6 +53,17 @@ def test_engine_entry_plans_match_the_decider(journaled):
             assert (plan["qty"], plan["stop_price"], plan["side"]) == (e.qty, e.stop_price, e.side)
 
 
+def test_the_seed_atr_helper_gives_the_decisions_atr(journaled):
+    # The seed's example: `atr_abs = float(atr(df, 14))` then make_entry_plan(..., atr_abs, ...).
+    from machine.indicators import atr
+
+    df, _, journal = journaled
+    pos = {ts: i for i, ts in enumerate(df.timestamp)}
+    plans = [e for e in journal if isinstance(e, ev.EntryPlanned)]
+    assert plans and all(float(atr(df.iloc[:pos[e.ts] + 1], 14)) == e.atr for e in plans)
+    assert atr(df.iloc[:14], 14) != atr(df.iloc[:14], 14)  # NaN before 14 true ranges exist
+
+
 def test_risk_manager_sizing_and_trailing_match_core_rules():
     rm = RiskManager(params=Params())
     # risk 250 at 1.2 * 2.75 -> 75.757 (below the 20k cap)
