@@ -155,6 +155,8 @@ def range_problems(c: BotConfig) -> list[str]:
         ("kill_switch_max_drift_ms", c.kill_switch_max_drift_ms >= 1, "milliseconds >= 1"),
         ("emergency_min_pnl_to_close_pct", -1 < c.emergency_min_pnl_to_close_pct < 1, "a fraction in (-1, 1)"),
         ("metrics_port", 0 <= c.metrics_port <= 65535, "a TCP port"),
+        ("log_level", c.log_level.upper() in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"),
+         "one of DEBUG, INFO, WARNING, ERROR, CRITICAL"),
         ("default_tick_size", c.default_tick_size > 0, "> 0"),
         ("default_step_size", c.default_step_size > 0, "> 0"),
         ("universe", all(s.count("/") == 1 and s.endswith("/" + c.quote) for s in c.universe) and c.universe,

@@ -80,6 +80,7 @@ def test_bot_config_json_env_names_the_file(tmp_path):
     ({"timeframe": "1x"}, "timeframe: expected"),
     ({"emergency_policy": "panic"}, "key emergency_policy"),
     ({"universe": ["BTC-USDT"]}, "universe: expected a non-empty list of BASE/USDT symbols"),
+    ({"log_level": "LOUD"}, "log_level: expected one of DEBUG, INFO, WARNING, ERROR, CRITICAL, got 'LOUD'"),
     ("{ not json", "invalid JSON at line 1 column 3"),
     ([1, 2], "expected a JSON object of config keys"),
     ({"OBSERVABILITY": {"alert_cooldown_seconds": 5}}, "OBSERVABILITY: unknown key 'alert_cooldown_seconds'"),
