@@ -75,12 +75,21 @@ def connect(journal_dir: str | Path, read_only_query: bool = False) -> duckdb.Du
     return connect_with_stats(journal_dir, read_only_query)[0]
 
 
+def sandbox(con: duckdb.DuckDBPyConnection) -> None:
+    """No file, network or extension access from here on, for good (`lock_configuration`): a query
+    over the views must not read `/proc/self/environ` or config.json (secrets), write files with
+    COPY, ATTACH other databases or install extensions. The projection is already open."""
+    con.execute("SET enable_external_access = false")
+    con.execute("SET lock_configuration = true")
+
+
 def run_query(con: duckdb.DuckDBPyConnection, sql: str) -> duckdb.DuckDBPyConnection:
-    """Execute one user query (rows are fetched from the returned cursor); DuckDB errors
-    become QueryError (exit 2, one line)."""
-    if not sql.strip():
-        raise QueryError("empty SQL query")
+    """Execute one user query in the sandbox (rows are fetched from the returned cursor); DuckDB
+    errors become QueryError (exit 2, one line)."""
     try:
+        if not duckdb.extract_statements(sql):
+            raise QueryError("empty SQL query")
+        sandbox(con)
         return con.execute(sql)
     except duckdb.Error as exc:
         raise QueryError(f"SQL error: {one_line(exc)}") from None

@@ -111,6 +111,8 @@ def test_inspection_tools_over_stdio(journal):
         ("sql", {"query": "DROP VIEW trades"}),
         ("sql", {"query": "SELECT 1; SELECT 2"}),
     ])
+    leak = run(journal, [("sql", {"query": "SELECT content FROM read_text('/proc/self/environ')"})])[1]
+    assert leak.is_error and "file system operations are disabled" in leak.content[0].text  # no secrets via SQL
     assert {"status", "recent_events", "trades", "sql", "kill_switch_audit", "manual_close", "halt", "resume",
             "protect_only"} <= set(tools)
     status = payload(status)

@@ -63,6 +63,14 @@ def test_aggregate_over_trades_matches_the_journal(journal):
     ("SELECT * FROM no_such_view", "no_such_view"),
     ("DELETE FROM events_t", "read-only"),
     ("   ", "empty SQL query"),
+    (";", "empty SQL query"),
+    # the sandbox: no file reads (secrets in /proc/self/environ or config.json), writes, attaches or installs
+    ("SELECT content FROM read_text('/proc/self/environ')", "file system operations are disabled"),
+    ("SELECT * FROM read_csv('config.json')", "file system operations are disabled"),
+    ("COPY (SELECT 1) TO 'leak.csv'", "file system operations are disabled"),
+    ("ATTACH 'other.duckdb'", "file system operations are disabled"),
+    ("INSTALL httpfs", "file system operations are disabled"),
+    ("SET enable_external_access = true", "configuration has been locked"),
 ])
 def test_bad_sql_exits_2_with_duckdbs_message_on_one_line(journal, query, fragment):
     out = journal_in_process("sql", journal, query)
