@@ -16,7 +16,7 @@ from journal.codec import decode_record
 from journal.events import Event
 from journal.framing import GENESIS, HEADER_SIZE, segment_name
 from journal.record import Record
-from journal.scan import STOP_REASONS, JournalCorrupt, TornTail, Walk
+from journal.scan import STOP_REASONS, JournalCorrupt, TornTail, Walk, could_be_torn
 from journal.segments import Segment, list_segments, read_header, segment_index_for
 
 
@@ -92,6 +92,8 @@ def _segment_walks(
         if walk.stop is None:
             continue
         last = i == len(segments) - 1
+        if last and not could_be_torn(buf[walk.pos:], walk.stop):  # damage with records after it: no tail
+            raise JournalCorrupt(seg.name, walk.pos, walk.seq, STOP_REASONS[walk.stop])
         tail = TornTail(seg.name, walk.pos, walk.seq, len(buf) - walk.pos, walk.stop)
         if last and walk.stop == "incomplete" and not strict_tail:
             if on_tail is not None:

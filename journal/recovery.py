@@ -12,9 +12,9 @@ from pathlib import Path
 from typing import NamedTuple
 
 from journal.codec import decode_head
-from journal.framing import FRAME, GENESIS
+from journal.framing import GENESIS
 from journal.reader import walk_journal
-from journal.scan import STOP_REASONS, JournalCorrupt, TornTail
+from journal.scan import STOP_REASONS, JournalCorrupt, TornTail, could_be_torn
 from journal.segments import Segment, list_segments
 
 
@@ -52,13 +52,7 @@ def _is_torn_tail(path: Path, tail: TornTail) -> bool:
         return True
     with open(path, "rb") as f:
         f.seek(tail.offset)
-        rest = f.read()
-    if rest.count(0) == len(rest):
-        return True  # the file system extended the file but the data never landed
-    if tail.stop == "bad_crc":
-        length = FRAME.unpack_from(rest)[0]
-        return FRAME.size + length == len(rest)  # only the very last frame may be half-written
-    return False
+        return could_be_torn(f.read(), tail.stop)
 
 
 def quarantine_tail(directory: Path, tail: TornTail) -> str:

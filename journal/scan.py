@@ -44,6 +44,17 @@ STOP_REASONS = {
 }
 
 
+def could_be_torn(rest: bytes, stop: str) -> bool:
+    """Could a crash mid-append have left `rest` (the bytes from the first bad frame to the end of the
+    last segment)? A frame cut short, a zero-filled remainder (the file system extended the file but
+    the data never landed), or a last frame whose payload is not all there. Anything else is damage."""
+    if stop == "incomplete" or rest.count(0) == len(rest):
+        return True
+    if stop == "bad_crc":
+        return FRAME_SIZE + FRAME.unpack_from(rest)[0] == len(rest)  # only the very last frame may be half-written
+    return False
+
+
 class Walk:
     """Mutable walk state; survives across buffers so a follower can resume.
 
