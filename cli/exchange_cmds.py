@@ -19,7 +19,7 @@ from journal.errors import BadInput
                                       "(for tests, demos and the soak; point BINANCE_BASE_URL at it).")
 def exchange_sim(
     host: str = typer.Option("127.0.0.1", "--host"),
-    port: int = typer.Option(8765, "--port", help="0 picks a free port (printed on start)"),
+    port: int = typer.Option(8765, "--port", min=0, max=65535, help="0 picks a free port (printed on start)"),
     data: Path = typer.Option(..., "--data", help="DIR/<timeframe>/<BASE>_<QUOTE>.parquet|csv"),
     speed: float = typer.Option(1.0, "--speed", help="market clock: N x real time (0 = only POST /sim/step)"),
     start: Optional[str] = typer.Option(None, "--start", help="ISO time of the first forming bar "

@@ -60,7 +60,7 @@ def live(
     data: Optional[Path] = typer.Option(None, "--data", help="candles for paper: DIR/<tf>/<BASE>_<QUOTE>.*"),
     speed: str = typer.Option(DEFAULT_SPEED, "--speed", help="paper pacing: N x real time, or max"),
     journal: Optional[Path] = typer.Option(None, "--journal", help="journal dir (existing: restart)"),
-    metrics_port: Optional[int] = typer.Option(None, "--metrics-port", help="serve Prometheus /metrics"),
+    metrics_port: Optional[int] = typer.Option(None, "--metrics-port", min=0, max=65535, help="serve Prometheus /metrics"),
     as_json: bool = typer.Option(False, "--json", help="print the closing summary as JSON"),
 ) -> None:
     if exchange not in ("paper", "binance"):

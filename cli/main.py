@@ -53,6 +53,10 @@ def _run(app: typer.Typer, prog: str) -> None:
     except ClickException as exc:
         exc.show()
         sys.exit(exc.exit_code)
+    except OSError as exc:  # a path that cannot be created, read or written (a file where a dir is, /proc, EROFS)
+        where = exc.filename if exc.filename is not None else ""
+        print(f"{prog}: error: {where}{': ' if where else ''}{exc.strerror or exc}", file=sys.stderr)
+        sys.exit(2)
     sys.exit(rc if isinstance(rc, int) else 0)
 
 

@@ -144,3 +144,14 @@ def test_a_run_that_ends_in_a_position_says_so_and_accounts_for_it(tmp_path):
     assert summary["open_positions"] == sorted(s for s, sym in state.sym.items() if sym.pos is not None)
     assert summary["open_positions"], "the fixture holds a position at 2026-02-08T12:00"
     assert summary["final_equity"] == pytest.approx(10_000 + summary["pnl"] + summary["open_pnl"], abs=0.02)
+
+
+@pytest.mark.parametrize("where", ["a_file", "a_file/sub", "/proc/no_such_dir"])
+def test_an_output_path_that_cannot_be_created_exits_2_naming_it(tmp_path, where):
+    (tmp_path / "a_file").write_text("x")
+    target = where if where.startswith("/") else str(tmp_path / where)
+    done = bot("backtest", "--data", str(FIXTURES), "--symbols", "BTC/USDT", "--bars", "50", "--journal", target)
+    assert done.returncode == 2, done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("bot: error: ") and "Traceback" not in done.stderr
+    assert (tmp_path / "a_file").read_text() == "x"  # nothing lost
