@@ -13,7 +13,7 @@ import msgspec
 
 from machine.params import Params, PositionCap, timeframe_ms
 
-SECRET_KEYS = ("binance_key", "binance_secret", "slack_webhook_url")
+SECRET_KEYS = ("binance_key", "binance_secret", "slack_webhook_url", "mcp_control_token")
 PARAM_KEYS = tuple(Params.__struct_fields__)
 
 
@@ -47,6 +47,7 @@ class BotConfig(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields
     binance_key: str = ""
     binance_secret: str = ""
     slack_webhook_url: str = ""
+    mcp_control_token: str = ""  # `bot mcp` controls (env MCP_CONTROL_TOKEN); read by that command only
     binance_base_url: str = ""
     testnet: bool = True
     quote: str = "USDT"

@@ -77,7 +77,7 @@ def run(run_config, journal: Path | None, metrics_port: int | None, as_json: boo
         clock: Clock | None = None) -> None:
     clock = clock or WallClock()
     config = run_config.config
-    configure_logging(config.log_level, secrets=[s for s in (config.binance_key, config.binance_secret,
+    configure_logging(config.log_level, secrets=[s for s in (config.binance_key, config.binance_secret, config.mcp_control_token,
                                                              config.slack_webhook_url) if s])
     switched = run_session(run_config, journal, metrics_port, as_json, clock)
     if switched is not None:  # AUTO_TESTNET_ON_DD: the same bot, now on testnet, in its own journal

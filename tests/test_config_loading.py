@@ -117,7 +117,8 @@ def test_missing_config_file_exits_2(tmp_path, monkeypatch, capsys):
 
 
 def test_secrets_never_appear_in_repr_settings_digest_or_output(tmp_path, monkeypatch, capsys):
-    path = write(tmp_path, {"binance_key": "KEY-s3cr3t", "binance_secret": "SEC-s3cr3t"})
+    # mcp_control_token: the key `bot mcp --config` reads, accepted by every command on the same config.json
+    path = write(tmp_path, {"binance_key": "KEY-s3cr3t", "binance_secret": "SEC-s3cr3t", "mcp_control_token": "TOKs3cr3t"})
     env = {"SLACK_WEBHOOK_URL": "https://hooks.slack.com/services/T0/B0/XXs3cr3t"}
     config = load_config(path, env=env)
     assert config.binance_key == "KEY-s3cr3t" and config.slack_webhook_url.endswith("XXs3cr3t")
