@@ -48,6 +48,11 @@ def _run(app: typer.Typer, prog: str) -> None:
     except (typer.Abort, KeyboardInterrupt):
         print(f"{prog}: aborted", file=sys.stderr)
         sys.exit(130)
+    except Exception as exc:
+        if not _interrupted_query(exc):
+            raise
+        print(f"{prog}: aborted", file=sys.stderr)  # Ctrl-C inside a DuckDB query surfaces as its own error
+        sys.exit(130)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
     except ClickException as exc:
@@ -58,6 +63,14 @@ def _run(app: typer.Typer, prog: str) -> None:
         print(f"{prog}: error: {where}{': ' if where else ''}{exc.strerror or exc}", file=sys.stderr)
         sys.exit(2)
     sys.exit(rc if isinstance(rc, int) else 0)
+
+
+def _interrupted_query(exc: BaseException) -> bool:
+    """DuckDB turns SIGINT during a query into InterruptException (or a RuntimeError, or a failed
+    transaction naming the interrupt); all mean the user pressed Ctrl-C."""
+    name = type(exc).__name__
+    return name == "InterruptException" or ("interrupt" in str(exc).lower()
+                                             and name in ("RuntimeError", "TransactionException"))
 
 
 def bot_main() -> None:
