@@ -68,7 +68,12 @@ def _market(state: State, e: ev.MarketLoaded) -> State:
 
 
 def _equity_observed(state: State, e: ev.EquityObserved) -> State:
+    """The venue's wallet re-bases cash; it is equity too, so it feeds the daily-loss latch (a drop while
+    flat, from fees, funding or a trade by hand, would otherwise never block entries)."""
     state.cash = e.equity - unrealized(state)
+    if not state.daily_loss_hit and state.anchor_equity > 0 and daily_loss_hit(
+            e.equity, state.anchor_equity, state.params.daily_loss_limit):
+        state.daily_loss_hit = True
     return state
 
 

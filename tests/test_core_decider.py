@@ -158,6 +158,21 @@ def test_equity_observed_rebases_the_ledger():
     assert equity(state) == 12_345.0
 
 
+def test_a_wallet_drop_while_flat_latches_the_daily_loss_limit():
+    # Live: the venue's wallet is equity too. Fees, funding or a trade by hand can take the day below the
+    # limit with no position (so no equity mark): the next breakout must still be filtered as daily_loss.
+    params = replace(SCENARIO, daily_loss_limit=0.05, funding_avoid_min=0)
+    state = initial_state(params)
+    for e in [session(), *candles(BREAKOUT[:3])]:
+        state, _ = step(state, e, params)
+    assert state.anchor_equity > 0 and not state.daily_loss_hit
+    state, _ = step(state, ev.EquityObserved(ts=bar_ts(2) + 1, equity=state.anchor_equity * 0.94), params)
+    assert state.daily_loss_hit
+    state, decisions = step(state, candles(BREAKOUT[3:], start=3)[0], params)
+    assert [(type(d).__name__, getattr(d, "reason", "")) for d in decisions if "Signal" in type(d).__name__] == [
+        ("SignalFiltered", "daily_loss")]
+
+
 def test_late_remainder_of_a_partial_entry_after_the_stop_is_closed_at_once_and_trading_goes_on():
     """The venue fills the rest of a partial entry after the stop took the position (our cancel came
     too late): the core protects that quantity, closes it at market and keeps the symbol trading."""
