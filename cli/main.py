@@ -48,11 +48,6 @@ def _run(app: typer.Typer, prog: str) -> None:
     except (typer.Abort, KeyboardInterrupt):
         print(f"{prog}: aborted", file=sys.stderr)
         sys.exit(130)
-    except Exception as exc:
-        if not _interrupted_query(exc):
-            raise
-        print(f"{prog}: aborted", file=sys.stderr)  # Ctrl-C inside a DuckDB query surfaces as its own error
-        sys.exit(130)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
     except ClickException as exc:
@@ -62,6 +57,11 @@ def _run(app: typer.Typer, prog: str) -> None:
         where = exc.filename if exc.filename is not None else ""
         print(f"{prog}: error: {where}{': ' if where else ''}{exc.strerror or exc}", file=sys.stderr)
         sys.exit(2)
+    except Exception as exc:
+        if not _interrupted_query(exc):
+            raise
+        print(f"{prog}: aborted", file=sys.stderr)  # Ctrl-C inside a DuckDB query surfaces as its own error
+        sys.exit(130)
     sys.exit(rc if isinstance(rc, int) else 0)
 
 
