@@ -40,3 +40,15 @@ def adapter(sim):
     exchange = make_adapter(sim.url)
     exchange.load_markets(["BTC/USDT", "ETH/USDT"], ts=sim.venue.forming)
     return exchange
+
+
+def protected(sim) -> bool:
+    """Every open position on the venue has open reduce-only stops covering its quantity."""
+    for symbol, position in sim.venue.ledger.positions.items():
+        if abs(position.qty) < 1e-12:
+            continue
+        stops = [o for o in sim.venue.algos.values() if o.symbol == symbol and o.is_open
+                 and o.type == "STOP_MARKET" and o.reduce_only]
+        if sum(o.qty for o in stops) < abs(position.qty) - 1e-9:
+            return False
+    return True

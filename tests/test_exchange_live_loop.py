@@ -7,7 +7,7 @@ import pytest
 
 from cli.bootstrap import RunSpec, assemble, backtest_runtime
 from cli.clock import FixedIds, SimClock
-from conftest_exchange import DATA, make_adapter, start_sim
+from conftest_exchange import DATA, make_adapter, protected, start_sim
 from exchange.sim.faults import FaultSpec
 from journal.events import ErrorObserved, OrderFilled, OrderSubmitted, PositionClosed
 from journal.reader import read_events
@@ -76,17 +76,6 @@ def test_live_loop_on_the_sim_matches_the_backtest(tmp_path, count):
         [f[:-2] + (round(f[-2], 6), f[-1]) for f in paper["fills"]]
     assert venue["closed"] == paper["closed"]
 
-
-def protected(sim) -> bool:
-    """Every open position on the venue has an open reduce-only stop covering it."""
-    for symbol, position in sim.venue.ledger.positions.items():
-        if abs(position.qty) < 1e-12:
-            continue
-        stops = [o for o in sim.venue.algos.values() if o.symbol == symbol and o.is_open
-                 and o.type == "STOP_MARKET" and o.reduce_only]
-        if sum(o.qty for o in stops) < abs(position.qty) - 1e-9:
-            return False
-    return True
 
 
 def test_live_loop_under_faults_never_places_an_order_twice_and_keeps_positions_protected(tmp_path):

@@ -12,7 +12,7 @@ import pytest
 
 from cli.bootstrap import RunSpec, assemble
 from cli.clock import FixedIds, SimClock
-from conftest_exchange import DATA, make_adapter, start_sim
+from conftest_exchange import DATA, make_adapter, protected, start_sim
 from exchange.binance import BinanceExchange
 from journal.events import CandleClosed, OrderFilled, OrderSubmitted, ReconcileObserved
 from journal.reader import read_events
@@ -38,17 +38,6 @@ def spec(path) -> RunSpec:
 def in_position(sim) -> bool:
     return any(abs(p.qty) > 1e-12 for p in sim.venue.ledger.positions.values())
 
-
-def protected(sim) -> bool:
-    """Every venue position is covered by open reduce-only stops."""
-    for symbol, position in sim.venue.ledger.positions.items():
-        if abs(position.qty) < 1e-12:
-            continue
-        stops = [o for o in sim.venue.algos.values() if o.symbol == symbol and o.is_open
-                 and o.type == "STOP_MARKET" and o.reduce_only]
-        if sum(o.qty for o in stops) < abs(position.qty) - 1e-9:
-            return False
-    return True
 
 
 def test_an_entry_filled_before_a_crash_is_recorded_and_protected_at_restart(tmp_path):
