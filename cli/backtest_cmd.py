@@ -44,11 +44,11 @@ def backtest(
     run_config = load_run_config(config, timeframe, use_env=False)
     params = run_config.params
     data_dir = data if data is not None else default_data_dir()
-    candles = load_candles(
-        data_dir, symbol_list, timeframe, bars=bars,
-        start_ms=parse_iso_ms(start, "--start") if start else None,
-        end_ms=parse_iso_ms(end, "--end") if end else None,
-    )
+    start_ms = parse_iso_ms(start, "--start") if start else None
+    end_ms = parse_iso_ms(end, "--end") if end else None
+    if start_ms is not None and end_ms is not None and start_ms >= end_ms:
+        raise BadInput(f"--start {start} is not before --end {end}")
+    candles = load_candles(data_dir, symbol_list, timeframe, bars=bars, start_ms=start_ms, end_ms=end_ms)
     if not candles:
         raise BadInput(f"{data_dir}: no candles between --start and --end")
     run_id = backtest_run_id(params, candles)

@@ -41,6 +41,8 @@ def candle_file(data_dir: Path, timeframe: str, symbol: str) -> Path:
         path = folder / f"{stem}{suffix}"
         if path.is_file():
             return path
+        if path.exists():
+            raise BadInput(f"{path}: not a candle file (a directory or a special file)")
     raise BadInput(f"{folder / (stem + '.parquet')}: no candle file (also tried .csv)")
 
 
@@ -62,7 +64,11 @@ def _timestamps_ms(column: pd.Series, path: Path) -> np.ndarray:
     if pd.api.types.is_integer_dtype(column):
         return column.to_numpy(dtype=np.int64)
     numeric = pd.to_numeric(column, errors="coerce")
-    if numeric.notna().all() and (numeric == numeric.round()).all():
+    if numeric.notna().all():
+        fractional = np.flatnonzero((numeric != numeric.round()).to_numpy())
+        if fractional.size:
+            row = int(fractional[0])
+            raise BadInput(f"{path}: row {row + 1}: timestamp {column.iloc[row]} is not a whole number of ms")
         return numeric.to_numpy(dtype=np.int64)
     parsed = pd.to_datetime(column, utc=True, errors="coerce", format="ISO8601")
     bad = np.flatnonzero(parsed.isna().to_numpy())
@@ -115,6 +121,10 @@ def read_ohlcv(data_dir: Path, symbol: str, timeframe: str) -> tuple[np.ndarray,
     values = {}
     for name in COLUMNS[1:]:
         column = pd.to_numeric(frame[name], errors="coerce")
+        text = np.flatnonzero((column.isna() & frame[name].notna()).to_numpy())
+        if text.size:  # a value that is there but is not a number (NaN/inf are reported by validate)
+            row = int(text[0])
+            raise BadInput(f"{path}: row {row + 1}: {name} {frame[name].iloc[row]!r} is not a number")
         values[name] = column.to_numpy(dtype=np.float64)
     if len(ts) == 0:
         raise BadInput(f"{path}: no candles")

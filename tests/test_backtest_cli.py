@@ -155,3 +155,9 @@ def test_an_output_path_that_cannot_be_created_exits_2_naming_it(tmp_path, where
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("bot: error: ") and "Traceback" not in done.stderr
     assert (tmp_path / "a_file").read_text() == "x"  # nothing lost
+
+
+def test_start_after_end_says_so(tmp_path):
+    done = bot("backtest", "--data", str(FIXTURES), "--symbols", "BTC/USDT", "--start", "2026-02-01",
+               "--end", "2026-01-15", "--journal", str(tmp_path / "j"))
+    assert done.returncode == 2 and done.stderr.strip() == "bot: error: --start 2026-02-01 is not before --end 2026-01-15"

@@ -48,6 +48,8 @@ def broken(row: int, **changes) -> list[tuple]:
         (broken(4, open=110.0), 4, "open outside"),
         (broken(1, close=90.0), 1, "close outside"),
         (broken(3, timestamp=2 * H + 1), 3, "off the"),
+        (broken(3, timestamp=2 * H + 0.5), 3, "timestamp 7200000.5 is not a whole number of ms"),
+        (broken(2, open="abc"), 2, "open 'abc' is not a number"),
     ],
 )
 def test_defective_candles_name_file_and_row(tmp_path, rows, row, words):
@@ -62,6 +64,12 @@ def test_defective_candles_name_file_and_row(tmp_path, rows, row, words):
 def test_missing_file_names_the_path(tmp_path):
     with pytest.raises(BadInput, match=r"1h/SOL_USDT\.parquet: no candle file"):
         read_ohlcv(tmp_path, "SOL/USDT", "1h")
+
+
+def test_a_directory_named_like_the_candle_file_is_named_as_such(tmp_path):
+    (tmp_path / "1h" / "BTC_USDT.csv").mkdir(parents=True)
+    with pytest.raises(BadInput, match=r"1h/BTC_USDT\.csv: not a candle file"):
+        read_ohlcv(tmp_path, "BTC/USDT", "1h")
 
 
 def test_missing_column_and_unparseable_timestamp_are_bad_input(tmp_path):
