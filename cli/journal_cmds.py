@@ -104,9 +104,13 @@ def repair(directory: Path = DirArg) -> None:
 def export(
     directory: Path = DirArg,
     parquet: Path = typer.Option(..., "--parquet", help="Output file: one table, event as a JSON column."),
+    force: bool = typer.Option(False, "--force", help="Replace an existing output file."),
 ) -> None:
     """Write every record to one parquet table (seq, ts, recorded_at, v, kind, symbol, payload JSON)."""
     from journal.export import export_parquet
+
+    if parquet.is_file() and not force:
+        raise BadInput(f"{parquet}: already exists (--force replaces it)")
 
     rows = export_parquet(directory, parquet)
     print(f"wrote {rows} rows to {parquet}")

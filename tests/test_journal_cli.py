@@ -82,6 +82,11 @@ def test_export_writes_one_table_with_a_json_payload(journal: Path, tmp_path: Pa
     assert (row["ts"], row["kind"], row["v"]) == (rec.ts, type(rec.event).__struct_config__.tag, rec.v)
     assert row["symbol"] == getattr(rec.event, "symbol", None)
     assert json.loads(row["payload"])["kind"] == row["kind"]
+    # an existing file is kept unless --force says to replace it
+    before = out.read_bytes()
+    one_line_error(["export", journal, "--parquet", out], "already exists (--force replaces it)")
+    assert out.read_bytes() == before
+    assert run_cli("export", journal, "--parquet", out, "--force")[0] == 0
 
 
 def test_bench_json_reports_every_rate_and_leaves_the_durable_journal(tmp_path: Path) -> None:
