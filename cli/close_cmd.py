@@ -52,7 +52,7 @@ def close_command(
     journal: Path = typer.Option(..., "--journal", help="the journal of the bot holding the position"),
     reason: str = typer.Option("manual_close", "--reason", help="free text kept with the request"),
     config: Optional[Path] = typer.Option(None, "--config", help="config (keys) when acting on a live journal"),
-    wait: float = typer.Option(30.0, "--wait", help="seconds to wait for a running bot to act"),
+    wait: float = typer.Option(30.0, "--wait", min=0.0, max=3600.0, help="seconds to wait for a running bot to act"),
 ) -> None:
     """Close a position (market, reduce-only), cancel its stops, record exit_reason_code=manual_close."""
     symbol = symbol.upper()
@@ -73,7 +73,20 @@ def close_command(
                 return
         raise CheckFailed(f"the bot (pid {holder}) has not acted on the close of {symbol} within {wait:.0f}s; "
                           f"the request stays queued in {control.control_dir(journal, 'pending')}")
+    # A paper journal is the whole truth: say so before taking the lock, so nothing is recorded. A live one is
+    # reconciled with the venue first (a fill the journal missed may be the position), so it goes on.
+    if session.mode not in ("live", "testnet") and not holds_position(events, session, symbol):
+        raise CheckFailed(f"{symbol}: no open position to close in {journal}")
     print(act_alone(journal, session, symbol, reason, last_ts, config, len(events)))
+
+
+def holds_position(events: list[Event], session: SessionStarted, symbol: str) -> bool:
+    """Whether the journal's folded state holds a position in `symbol` (the restart's own fold)."""
+    from cli.replay import params_from_session
+    from cli.restart import rebuild_state
+
+    sym = rebuild_state(events, params_from_session(session)).state.sym.get(symbol)
+    return sym is not None and sym.pos is not None
 
 
 def act_alone(journal: Path, session: SessionStarted, symbol: str, reason: str, last_ts: int,

@@ -89,3 +89,11 @@ def test_close_of_an_unknown_symbol_is_bad_input(open_at_end):
     _, _, journal = open_at_end
     rc, out, err = run_main("bot", "close", "DOGE/USDT", "--journal", str(journal))
     assert rc == 2 and "DOGE/USDT" in err
+
+
+def test_closing_a_flat_symbol_of_a_paper_journal_records_nothing(open_at_end):
+    _, _, journal = open_at_end  # the full backtest ends flat in ETH
+    before = len(list(read_events(journal)))
+    rc, out, err = run_main("bot", "close", "ETH/USDT", "--journal", str(journal))
+    assert rc == 1 and "no open position" in err
+    assert len(list(read_events(journal))) == before
