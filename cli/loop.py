@@ -65,7 +65,11 @@ class RunLoop:
     def feed(self, candle: CandleClosed) -> None:
         """One closed bar through the exchange and the core."""
         if self.unanswered:
-            self.resend_unanswered(candle.ts)
+            now = candle.ts
+            newest_close = self.market_now() if self.market_now is not None else None
+            if newest_close is not None:  # a catch-up feeds old bars: staleness is judged by the newest one
+                now = max(now, newest_close - self.params.bar_ms)
+            self.resend_unanswered(now)
         answers = self.exchange.advance(candle)
         if answers:
             self.process(self._fresh(answers))
@@ -179,6 +183,7 @@ class RunLoop:
             elif action.reason in REPLACING and resting.get(action.symbol) is False:
                 # Make before break: the stop being replaced keeps protecting the position until its
                 # replacement rests at the venue (the replacement may be unanswered, or refused).
+                self.unanswered.pop(action.client_id, None)  # but it is never sent again: the core dropped it
                 self.held_cancels.setdefault(action.symbol, []).append(action)
             else:
                 self.unanswered.pop(action.client_id, None)  # never resend what the core now cancels

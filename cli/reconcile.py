@@ -21,7 +21,7 @@ from typing import Any, Iterable, Sequence
 
 import msgspec
 
-from cli.loop import RunLoop, is_stale_entry
+from cli.loop import REPLACING, RunLoop, is_stale_entry
 from exchange.port import Exchange, OrderStatus
 from journal.events import (
     Event, OrderCanceled, OrderCancelRequested, OrderFilled, OrderSubmitted, ReconcileObserved,
@@ -72,8 +72,14 @@ def reconcile(loop: RunLoop, exchange: Exchange, symbols: Sequence[str], intents
                 differences.append(_diff(client_id, rec.symbol, "intent durable but never reached the venue"))
                 followups.append(("send", intents.submitted[client_id]))
         elif venue.status == "open" and rec.cancel_requested and client_id in intents.cancels:
-            differences.append(_diff(client_id, rec.symbol, "cancel requested but the order is still open"))
-            followups.append(("cancel", intents.cancels[client_id]))
+            cancel = intents.cancels[client_id]
+            if _replacement_not_resting(loop, seen, cancel):
+                # make before break across a restart: the loop sends it once the replacement rests
+                differences.append(_diff(client_id, rec.symbol, "replaced stop kept until its replacement rests"))
+                loop.held_cancels.setdefault(rec.symbol, []).append(cancel)
+            else:
+                differences.append(_diff(client_id, rec.symbol, "cancel requested but the order is still open"))
+                followups.append(("cancel", cancel))
         elif venue.status in ENDED:
             differences.append(_diff(client_id, rec.symbol, f"{venue.status} at the venue while we were down"))
             followups.append(("record", OrderCanceled(ts=ts, client_id=client_id, symbol=rec.symbol,
@@ -108,6 +114,19 @@ def _track_and_fill(loop: RunLoop, exchange: Exchange, intents: Intents, ts: int
     fills = sorted((a for a in answers if type(a) is OrderFilled), key=lambda f: (f.ts, _trade_no(f.fill_id)))
     loop.process([*(a for a in answers if type(a) is not OrderFilled), *fills])
     return seen
+
+
+def _replacement_not_resting(loop: RunLoop, seen: dict[str, OrderStatus | None],
+                             cancel: OrderCancelRequested) -> bool:
+    """A stop the core replaced (trail move, resize) while its position is open, and the replacement
+    is not open at the venue: the old stop may be the position's only protection."""
+    if cancel.reason not in REPLACING:
+        return False
+    sym = loop.state.sym.get(cancel.symbol)
+    if sym is None or sym.pos is None:
+        return False
+    current = seen.get(sym.stop_id) if sym.stop_id is not None else None
+    return current is None or current.status != "open"
 
 
 def _trade_no(fill_id: str) -> int:

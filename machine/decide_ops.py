@@ -56,4 +56,5 @@ def decide_error(state: State, e: ev.ErrorObserved, p: Params) -> list[ev.Event]
 def decide_anchor_reset(state: State, e: ev.DailyAnchorResetRequested, p: Params) -> list[ev.Event]:
     """Operator re-anchor (runbook `--reset-daily`): today's anchor becomes the current equity,
     which also lifts a daily-loss block until the next loss or UTC day."""
-    return [ev.DailyAnchorReset(ts=e.ts, day=utc_day(e.ts // DAY_MS), equity=equity(state))]
+    day = max(e.ts // DAY_MS, state.anchor_day)  # a paper request carries the last bar's open: its day may be past
+    return [ev.DailyAnchorReset(ts=e.ts, day=utc_day(day), equity=equity(state))]
