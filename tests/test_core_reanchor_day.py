@@ -11,6 +11,7 @@ from exchange.ohlcv import load_candles
 from exchange.paper import PaperExchange
 from journal.events import DailyAnchorReset, DailyAnchorResetRequested
 from journal.reader import read_events
+from machine.decide_bar import utc_day
 from machine.params import Params
 
 FIXTURES = Path(__file__).parent / "data" / "ohlcv"
@@ -34,5 +35,6 @@ def test_an_operator_reanchor_after_the_last_bar_of_a_day_anchors_the_new_day(tm
     anchors = [e for e in read_events(tmp_path / "j") if isinstance(e, DailyAnchorReset)]
     operator, after = anchors[-2], anchors[-1]
     new_day = (CANDLES[k].ts + BAR) // DAY
+    assert after.day == utc_day(new_day)  # the operator's anchor is the new day's, and no bar replaced it
     assert after.ts != CANDLES[k + 1].ts, (
         f"operator anchor recorded for {operator.day}; the next bar re-anchored {after.day} at its close")
