@@ -80,6 +80,15 @@ def reconcile(loop: RunLoop, exchange: Exchange, symbols: Sequence[str], intents
             else:
                 differences.append(_diff(client_id, rec.symbol, "cancel requested but the order is still open"))
                 followups.append(("cancel", cancel))
+        elif venue.status == "open" and _superseded_stop(loop, client_id, rec):
+            # A torn tail kept the new stop's intent but lost the old stop's cancel: cancel it now, or once
+            # its replacement rests (make before break).
+            cancel = OrderCancelRequested(ts=ts, client_id=client_id, symbol=rec.symbol, reason="reconcile_superseded")
+            differences.append(_diff(client_id, rec.symbol, "a stop the symbol's current stop replaced"))
+            if _replacement_not_resting(loop, seen, cancel, always=True):
+                loop.held_cancels.setdefault(rec.symbol, []).append(cancel)
+            else:
+                followups.append(("cancel", cancel))
         elif venue.status in ENDED:
             differences.append(_diff(client_id, rec.symbol, f"{venue.status} at the venue while we were down"))
             followups.append(("record", OrderCanceled(ts=ts, client_id=client_id, symbol=rec.symbol,
@@ -116,11 +125,18 @@ def _track_and_fill(loop: RunLoop, exchange: Exchange, intents: Intents, ts: int
     return seen
 
 
+def _superseded_stop(loop: RunLoop, client_id: str, rec: Any) -> bool:
+    """A live stop of ours that is not its symbol's current stop, with no cancel recorded."""
+    sym = loop.state.sym.get(rec.symbol)
+    return (rec.purpose == "stop" and not rec.cancel_requested and sym is not None and sym.pos is not None
+            and sym.stop_id is not None and sym.stop_id != client_id)
+
+
 def _replacement_not_resting(loop: RunLoop, seen: dict[str, OrderStatus | None],
-                             cancel: OrderCancelRequested) -> bool:
+                             cancel: OrderCancelRequested, always: bool = False) -> bool:
     """A stop the core replaced (trail move, resize) while its position is open, and the replacement
     is not open at the venue: the old stop may be the position's only protection."""
-    if cancel.reason not in REPLACING:
+    if cancel.reason not in REPLACING and not always:
         return False
     sym = loop.state.sym.get(cancel.symbol)
     if sym is None or sym.pos is None:

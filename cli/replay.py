@@ -15,7 +15,7 @@ from typing import Any, Callable, Iterable, Iterator
 
 import msgspec
 
-from journal.events import INPUT_TYPES, Event, SessionStarted, kind_of
+from journal.events import INPUT_TYPES, Event, JournalRecovered, SessionStarted, kind_of
 from journal.reader import read_record_batches, read_records
 from cli.restart import params_from_session, rebuild_state
 from machine.decider import initial_state, step
@@ -48,6 +48,7 @@ class ReplayResult:
     decisions: int = 0
     divergences: list[Divergence] = field(default_factory=list)
     divergence_count: int = 0
+    lost_in_crash: int = 0  # decisions of the input before a torn tail the crash never let reach the disk
 
     @property
     def ok(self) -> bool:
@@ -103,6 +104,11 @@ def replay_records(records: Iterable, params: Params | None = None, limit: int =
         event = rec.event
         kind = type(event)
         if kind in inputs:
+            if pending and kind is JournalRecovered:
+                # The torn tail cut the rest of that input's decisions: never durable, so never acted on
+                # (intents go out only once their whole batch is fsync'd). Not a divergence.
+                result.lost_in_crash += len(pending)
+                pending.clear()
             if pending:
                 flush_missing(rec.seq)
             input_count += 1

@@ -43,6 +43,7 @@ def replay_command(
         "inputs": result.inputs,
         "decisions": result.decisions,
         "divergences": result.divergence_count,
+        "lost_in_crash": result.lost_in_crash,
         "first_divergences": [d.line() for d in result.divergences],
         "baseline_problems": baseline_problems,
         "events_per_s": round(result.records / elapsed) if elapsed > 0 else None,
@@ -55,6 +56,9 @@ def replay_command(
             f"replayed {result.records} records ({result.inputs} inputs, {result.decisions} decisions) "
             f"in {elapsed:.2f}s ({summary['events_per_s']} events/s)"
         )
+        if result.lost_in_crash:
+            console.print(f"  {result.lost_in_crash} decision(s) of the input before a torn tail were lost in the "
+                          "crash (never durable, never sent); not a divergence")
         for d in result.divergences:
             console.print(f"  DIVERGES {d.line()}")
         for problem in baseline_problems:
