@@ -16,10 +16,14 @@ from typing import Any, Callable, Iterable, Iterator
 import msgspec
 
 from journal.events import INPUT_TYPES, Event, JournalRecovered, SessionStarted, kind_of
+from journal.codec import cut_record_kind
 from journal.reader import read_record_batches, read_records
 from cli.restart import params_from_session, rebuild_state
 from machine.decider import initial_state, step
 from machine.params import Params
+
+
+_INPUT_KINDS = frozenset(t.__struct_config__.tag for t in INPUT_TYPES)
 
 
 @dataclass(frozen=True)
@@ -49,6 +53,7 @@ class ReplayResult:
     divergences: list[Divergence] = field(default_factory=list)
     divergence_count: int = 0
     lost_in_crash: int = 0  # decisions of the input before a torn tail the crash never let reach the disk
+    lost: list[str] = field(default_factory=list)  # which ones (after the last recorded seq of that input)
 
     @property
     def ok(self) -> bool:
@@ -69,8 +74,16 @@ def compare(recorded: Event, replayed: Event) -> list[tuple[str, Any, Any]]:
     return [(k, a.get(k), b.get(k)) for k in a.keys() | b.keys() if a.get(k) != b.get(k)]
 
 
+def _cut_an_input(recovered: JournalRecovered, quarantined: Callable[[JournalRecovered], bytes | None] | None) -> bool:
+    """Whether the torn tail began with the NEXT input (the batch before it was whole, so decisions missing
+    from it are divergences), as far as the quarantined bytes tell (unreadable: assume the batch was cut)."""
+    raw = quarantined(recovered) if quarantined is not None else None
+    return raw is not None and cut_record_kind(raw) in _INPUT_KINDS
+
+
 def replay_records(records: Iterable, params: Params | None = None, limit: int = 20,
-                   history: Callable[[int], Iterable[Event]] | None = None) -> ReplayResult:
+                   history: Callable[[int], Iterable[Event]] | None = None,
+                   quarantined: Callable[[JournalRecovered], bytes | None] | None = None) -> ReplayResult:
     """Replay an iterable of journal records. `params` overrides the recorded ones.
 
     A session that restarted under other params than the state's began, live, from the
@@ -104,11 +117,15 @@ def replay_records(records: Iterable, params: Params | None = None, limit: int =
         event = rec.event
         kind = type(event)
         if kind in inputs:
-            if pending and kind is JournalRecovered:
+            if pending and kind is JournalRecovered and not _cut_an_input(event, quarantined):
                 # The torn tail cut the rest of that input's decisions: never durable, so never acted on
-                # (intents go out only once their whole batch is fsync'd). Not a divergence.
+                # (intents go out only once their whole batch is fsync'd). Not a divergence, but listed; and
+                # the restarted bot folded only what was recorded, so replay does the same from here.
                 result.lost_in_crash += len(pending)
+                result.lost.extend(f"seq {rec.seq - 1}+: {kind_of(lost)}" for lost in pending)
                 pending.clear()
+                if history is not None and state is not None:
+                    state = rebuild_state(history(rec.seq), state.params).state
             if pending:
                 flush_missing(rec.seq)
             input_count += 1
@@ -145,4 +162,10 @@ def replay_journal(path: str | Path, params: Params | None = None, limit: int = 
     def history(before_seq: int) -> Iterator[Event]:
         return (r.event for r in takewhile(lambda r: r.seq < before_seq, read_records(path)))
 
-    return replay_records(records, params=params, limit=limit, history=history)
+    def quarantined(recovered: JournalRecovered) -> bytes | None:
+        try:
+            return (Path(path) / recovered.quarantine_file).read_bytes()
+        except OSError:
+            return None
+
+    return replay_records(records, params=params, limit=limit, history=history, quarantined=quarantined)

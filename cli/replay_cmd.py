@@ -44,6 +44,7 @@ def replay_command(
         "decisions": result.decisions,
         "divergences": result.divergence_count,
         "lost_in_crash": result.lost_in_crash,
+        "lost": result.lost[:limit],
         "first_divergences": [d.line() for d in result.divergences],
         "baseline_problems": baseline_problems,
         "events_per_s": round(result.records / elapsed) if elapsed > 0 else None,
@@ -58,7 +59,7 @@ def replay_command(
         )
         if result.lost_in_crash:
             console.print(f"  {result.lost_in_crash} decision(s) of the input before a torn tail were lost in the "
-                          "crash (never durable, never sent); not a divergence")
+                          f"crash (never durable, never sent); not a divergence: {', '.join(result.lost[:5])}")
         for d in result.divergences:
             console.print(f"  DIVERGES {d.line()}")
         for problem in baseline_problems:

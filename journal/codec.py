@@ -45,3 +45,24 @@ def _decode_old(payload: bytes | memoryview) -> Record:
         return msgspec.convert([seq, ts, recorded_at, v, prev, event], Record)
     except (ValueError, msgspec.ValidationError) as exc:
         raise UndecodableRecord(f"schema v{v} event {event.get('kind')!r}: {exc}") from None
+
+
+def cut_record_kind(raw: bytes) -> str | None:
+    """The event kind of a partial record (a torn tail's quarantined bytes), when the cut left it readable:
+    a record's event is a map whose first key is "kind" (msgpack fixstr or str8). None when it did not."""
+    i = raw.find(b"\xa4kind")
+    j = i + 5
+    if i < 0 or j >= len(raw):
+        return None
+    if 0xA0 <= raw[j] <= 0xBF:
+        n, start = raw[j] - 0xA0, j + 1
+    elif raw[j] == 0xD9 and j + 1 < len(raw):
+        n, start = raw[j + 1], j + 2
+    else:
+        return None
+    if start + n > len(raw):
+        return None
+    try:
+        return raw[start:start + n].decode()
+    except UnicodeDecodeError:
+        return None

@@ -11,8 +11,12 @@ from cli.bootstrap import RunSpec, assemble
 from cli.clock import FixedIds, SimClock
 from exchange.ohlcv import load_candles
 from exchange.paper import PaperExchange
-from journal.events import OrderCancelRequested
-from journal.reader import read_events
+from cli.replay import replay_journal, replay_records
+from journal.codec import encode
+from journal.events import INPUT_TYPES, JournalRecovered, OrderCancelRequested, StopMoved
+from journal.framing import FRAME, HEADER_SIZE
+from journal.record import Record
+from journal.reader import read_events, read_records
 from machine.params import Params
 
 FIXTURES = Path(__file__).parent / "data" / "ohlcv"
@@ -97,3 +101,64 @@ def test_a_journal_with_a_torn_decision_batch_still_replays(tmp_path):
     from cli.replay import replay_journal
     result = replay_journal(journal)
     assert result.ok, [d.line() for d in result.divergences][:5]
+
+
+def test_a_tear_before_the_new_stops_intent_still_replays(tmp_path):
+    # Any byte of the batch can be the last on disk: cut inside the new stop's intent, keeping candle + stop_moved.
+    # The restarted bot folded only what was recorded; replay rebuilds its state the same way at the recovery.
+    venue = DiesOnReplacement()
+    journal = tmp_path / "j"
+    rt = assemble(spec(journal), venue, SimClock(), FixedIds("a"), durable=True, session_ts=CANDLES[0].ts)
+    i = 0
+    try:
+        for i, candle in enumerate(CANDLES):
+            rt.loop.feed(candle)
+    except Died:
+        pass
+    rt.journal._close_fd()
+    rt.journal._lock.release()
+    [seg] = sorted(journal.glob("*.seg"))[-1:]
+    records = list(read_records(journal))
+    stop_moved = max((r for r in records if isinstance(r.event, StopMoved)), key=lambda r: r.seq)
+    assert isinstance(records[-1].event, OrderCancelRequested) and records[-2].seq == stop_moved.seq + 1
+    os.truncate(seg, _offset_of(seg, stop_moved.seq + 1) + 20)  # 20 bytes of the new stop's intent survive
+    venue.die = False
+    rt2 = assemble(spec(journal), venue, SimClock(), FixedIds("b"), durable=True, session_ts=CANDLES[i].ts)
+    for candle in CANDLES[i + 1:]:
+        rt2.loop.feed(candle)
+    rt2.close()
+    result = replay_journal(journal)
+    assert result.ok and result.lost_in_crash >= 2, [d.line() for d in result.divergences][:5]
+
+
+def test_decisions_missing_before_a_tear_of_the_next_input_are_divergences(tmp_path):
+    # The quarantined bytes show what the tear cut: the next input's record means the batch before it was whole,
+    # so a decision missing from it is a divergence, not a crash loss.
+    journal = tmp_path / "j"
+    rt = assemble(spec(journal), PaperExchange(), SimClock(), FixedIds("a"), durable=True, session_ts=CANDLES[0].ts)
+    for candle in CANDLES[:200]:
+        rt.loop.feed(candle)
+    rt.close()
+    recs = list(read_records(journal))
+    k = max(n for n in range(len(recs) - 1) if type(recs[n].event) not in INPUT_TYPES
+            and type(recs[n + 1].event) in INPUT_TYPES)  # the last decision of some input
+    tampered = recs[:k] + recs[k + 1:]  # that decision was never made by the recording code
+    torn = JournalRecovered(ts=recs[k].ts, segment="s", offset=0, cut_bytes=60, quarantine_file="q",
+                            last_good_seq=recs[k].seq)
+    marker = Record(seq=recs[k].seq, ts=recs[k].ts, recorded_at=0, v=recs[k].v, prev=recs[k].prev, event=torn)
+    next_input = encode(Record(seq=recs[k].seq + 1, ts=CANDLES[200].ts, recorded_at=0, v=recs[k].v, prev=bytes(16),
+                               event=CANDLES[200]))
+    as_input = replay_records(tampered[:k] + [marker] + tampered[k:], quarantined=lambda _: b"\0" * 12 + next_input[:60])
+    assert as_input.divergence_count >= 1 and as_input.lost_in_crash == 0
+    as_decision = replay_records(tampered[:k] + [marker] + tampered[k:], quarantined=lambda _: b"\0" * 12)
+    assert as_decision.lost_in_crash == 1  # unreadable: the tear may have cut the batch itself
+
+
+def _offset_of(seg, seq: int) -> int:
+    """Byte offset of record `seq` in segment file `seg`."""
+    data = seg.read_bytes()
+    pos, n = HEADER_SIZE, int(seg.name[:20])
+    while n < seq:
+        pos += FRAME.size + FRAME.unpack_from(data, pos)[0]
+        n += 1
+    return pos
