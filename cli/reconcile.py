@@ -73,7 +73,7 @@ def reconcile(loop: RunLoop, exchange: Exchange, symbols: Sequence[str], intents
                 followups.append(("send", intents.submitted[client_id]))
         elif venue.status == "open" and rec.cancel_requested and client_id in intents.cancels:
             cancel = intents.cancels[client_id]
-            if _replacement_not_resting(loop, seen, cancel):
+            if _replacement_not_resting(loop, exchange, seen, cancel):
                 # make before break across a restart: the loop sends it once the replacement rests
                 differences.append(_diff(client_id, rec.symbol, "replaced stop kept until its replacement rests"))
                 loop.held_cancels.setdefault(rec.symbol, []).append(cancel)
@@ -85,7 +85,7 @@ def reconcile(loop: RunLoop, exchange: Exchange, symbols: Sequence[str], intents
             # its replacement rests (make before break).
             cancel = OrderCancelRequested(ts=ts, client_id=client_id, symbol=rec.symbol, reason="reconcile_superseded")
             differences.append(_diff(client_id, rec.symbol, "a stop the symbol's current stop replaced"))
-            if _replacement_not_resting(loop, seen, cancel, always=True):
+            if _replacement_not_resting(loop, exchange, seen, cancel, always=True):
                 loop.held_cancels.setdefault(rec.symbol, []).append(cancel)
             else:
                 followups.append(("cancel", cancel))
@@ -132,7 +132,7 @@ def _superseded_stop(loop: RunLoop, client_id: str, rec: Any) -> bool:
             and sym.stop_id is not None and sym.stop_id != client_id)
 
 
-def _replacement_not_resting(loop: RunLoop, seen: dict[str, OrderStatus | None],
+def _replacement_not_resting(loop: RunLoop, exchange: Exchange, seen: dict[str, OrderStatus | None],
                              cancel: OrderCancelRequested, always: bool = False) -> bool:
     """A stop the core replaced (trail move, resize) while its position is open, and the replacement
     is not open at the venue: the old stop may be the position's only protection."""
@@ -141,7 +141,10 @@ def _replacement_not_resting(loop: RunLoop, seen: dict[str, OrderStatus | None],
     sym = loop.state.sym.get(cancel.symbol)
     if sym is None or sym.pos is None:
         return False
-    current = seen.get(sym.stop_id) if sym.stop_id is not None else None
+    if sym.stop_id is None:
+        return True
+    # a stop placed during this reconciliation (after a recorded fill resized it) is not in the first snapshot
+    current = seen[sym.stop_id] if sym.stop_id in seen else exchange.fetch_order(sym.stop_id, cancel.symbol)
     return current is None or current.status != "open"
 
 
