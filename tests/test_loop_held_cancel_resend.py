@@ -38,9 +38,9 @@ class LosesReplacementsTwice(PaperExchange):
         return super().submit(order)
 
 
-def test_no_order_is_sent_after_the_core_canceled_it(tmp_path):
-    venue = LosesReplacementsTwice()
-    spec = RunSpec(mode="paper", journal_dir=tmp_path / "j", params=Params(), symbols=("BTC/USDT",), timeframe="1h")
+def trade_all(venue, journal):
+    """Every fixture candle through the paper loop wired to `venue` (which watches the loop's state)."""
+    spec = RunSpec(mode="paper", journal_dir=journal, params=Params(), symbols=("BTC/USDT",), timeframe="1h")
     rt = assemble(spec, venue, SimClock(), FixedIds("t"), durable=False, session_ts=CANDLES[0].ts)
     venue.loop = rt.loop
     try:
@@ -48,6 +48,12 @@ def test_no_order_is_sent_after_the_core_canceled_it(tmp_path):
             rt.loop.feed(candle)
     finally:
         rt.close()
+    return rt
+
+
+def test_no_order_is_sent_after_the_core_canceled_it(tmp_path):
+    venue = LosesReplacementsTwice()
+    trade_all(venue, tmp_path / "j")
     assert len(venue.tries) >= 3
     assert not venue.canceled_then_sent, f"sent after the core canceled them: {venue.canceled_then_sent}"
 
@@ -71,13 +77,5 @@ class Watch(LosesReplacementsTwice):
 
 def test_stops_resting_at_the_venue_are_known_to_the_core(tmp_path):
     venue = Watch()
-    spec = RunSpec(mode="paper", journal_dir=tmp_path / "j", params=Params(), symbols=("BTC/USDT",), timeframe="1h")
-    rt = assemble(spec, venue, SimClock(), FixedIds("t"), durable=False, session_ts=CANDLES[0].ts)
-    venue.loop = rt.loop
-    try:
-        for candle in CANDLES:
-            rt.loop.feed(candle)
-    finally:
-        rt.close()
-    print("MAX", venue.max_stops, "HELD", rt.loop.held_cancels)
+    trade_all(venue, tmp_path / "j")
     assert not venue.stale_resting, venue.stale_resting[:5]

@@ -45,11 +45,9 @@ def spec(path: Path) -> RunSpec:
                    timeframe="1h")
 
 
-def stops(venue) -> list:
-    return [o for o in venue.open_orders(SYMBOL) if o.order_kind == "stop_market"]
-
-
-def test_a_torn_trail_batch_leaves_no_stale_stop_after_the_position_closes(tmp_path):
+def crash_on_a_trail_move(tmp_path: Path):
+    """Trade until the first trail move, and die (power loss) as its new stop is sent: the whole batch is on
+    disk, nothing after it. Returns the venue, the journal and the index of the bar being fed."""
     venue = DiesOnReplacement()
     journal = tmp_path / "j"
     rt = assemble(spec(journal), venue, SimClock(), FixedIds("a"), durable=True, session_ts=CANDLES[0].ts)
@@ -59,8 +57,25 @@ def test_a_torn_trail_batch_leaves_no_stale_stop_after_the_position_closes(tmp_p
             rt.loop.feed(candle)
     except Died:
         pass
-    rt.journal._close_fd()
+    rt.journal._close_fd()  # the process is gone: its file and lock with it
     rt.journal._lock.release()
+    return venue, journal, i
+
+
+def restart_and_trade_on(venue, journal: Path, i: int) -> None:
+    venue.die = False
+    rt = assemble(spec(journal), venue, SimClock(), FixedIds("b"), durable=True, session_ts=CANDLES[i].ts)
+    for candle in CANDLES[i + 1:]:
+        rt.loop.feed(candle)
+    rt.close()
+
+
+def stops(venue) -> list:
+    return [o for o in venue.open_orders(SYMBOL) if o.order_kind == "stop_market"]
+
+
+def test_a_torn_trail_batch_leaves_no_stale_stop_after_the_position_closes(tmp_path):
+    venue, journal, i = crash_on_a_trail_move(tmp_path)
     last = list(read_events(journal))[-1]
     assert isinstance(last, OrderCancelRequested) and last.reason == "replaced"
     [seg] = sorted(journal.glob("*.seg"))[-1:]
@@ -80,25 +95,10 @@ def test_a_torn_trail_batch_leaves_no_stale_stop_after_the_position_closes(tmp_p
 
 
 def test_a_journal_with_a_torn_decision_batch_still_replays(tmp_path):
-    venue = DiesOnReplacement()
-    journal = tmp_path / "j"
-    rt = assemble(spec(journal), venue, SimClock(), FixedIds("a"), durable=True, session_ts=CANDLES[0].ts)
-    i = 0
-    try:
-        for i, candle in enumerate(CANDLES):
-            rt.loop.feed(candle)
-    except Died:
-        pass
-    rt.journal._close_fd()
-    rt.journal._lock.release()
+    venue, journal, i = crash_on_a_trail_move(tmp_path)
     [seg] = sorted(journal.glob("*.seg"))[-1:]
     os.truncate(seg, seg.stat().st_size - 3)
-    venue.die = False
-    rt2 = assemble(spec(journal), venue, SimClock(), FixedIds("b"), durable=True, session_ts=CANDLES[i].ts)
-    for candle in CANDLES[i + 1:]:
-        rt2.loop.feed(candle)
-    rt2.close()
-    from cli.replay import replay_journal
+    restart_and_trade_on(venue, journal, i)
     result = replay_journal(journal)
     assert result.ok, [d.line() for d in result.divergences][:5]
 
@@ -106,27 +106,13 @@ def test_a_journal_with_a_torn_decision_batch_still_replays(tmp_path):
 def test_a_tear_before_the_new_stops_intent_still_replays(tmp_path):
     # Any byte of the batch can be the last on disk: cut inside the new stop's intent, keeping candle + stop_moved.
     # The restarted bot folded only what was recorded; replay rebuilds its state the same way at the recovery.
-    venue = DiesOnReplacement()
-    journal = tmp_path / "j"
-    rt = assemble(spec(journal), venue, SimClock(), FixedIds("a"), durable=True, session_ts=CANDLES[0].ts)
-    i = 0
-    try:
-        for i, candle in enumerate(CANDLES):
-            rt.loop.feed(candle)
-    except Died:
-        pass
-    rt.journal._close_fd()
-    rt.journal._lock.release()
+    venue, journal, i = crash_on_a_trail_move(tmp_path)
     [seg] = sorted(journal.glob("*.seg"))[-1:]
     records = list(read_records(journal))
     stop_moved = max((r for r in records if isinstance(r.event, StopMoved)), key=lambda r: r.seq)
     assert isinstance(records[-1].event, OrderCancelRequested) and records[-2].seq == stop_moved.seq + 1
     os.truncate(seg, _offset_of(seg, stop_moved.seq + 1) + 20)  # 20 bytes of the new stop's intent survive
-    venue.die = False
-    rt2 = assemble(spec(journal), venue, SimClock(), FixedIds("b"), durable=True, session_ts=CANDLES[i].ts)
-    for candle in CANDLES[i + 1:]:
-        rt2.loop.feed(candle)
-    rt2.close()
+    restart_and_trade_on(venue, journal, i)
     result = replay_journal(journal)
     assert result.ok and result.lost_in_crash >= 2, [d.line() for d in result.divergences][:5]
 
