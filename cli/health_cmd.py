@@ -82,5 +82,5 @@ def health(
     if reset_daily or reset_dedupe:
         return
     code, verdict = check(metrics_url, max_age_sec, time.time())
-    typer.echo(verdict)
+    typer.echo(verdict, err=code == 2)  # unreachable is an error of the check itself: stderr
     raise typer.Exit(code)
