@@ -82,8 +82,7 @@ def close_command(
 
 def holds_position(events: list[Event], session: SessionStarted, symbol: str) -> bool:
     """Whether the journal's folded state holds a position in `symbol` (the restart's own fold)."""
-    from cli.replay import params_from_session
-    from cli.restart import rebuild_state
+    from cli.restart import params_from_session, rebuild_state
 
     sym = rebuild_state(events, params_from_session(session)).state.sym.get(symbol)
     return sym is not None and sym.pos is not None

@@ -178,7 +178,7 @@ class RunLoop:
                 if not _settles(got, action.client_id):
                     self.unanswered[action.client_id] = action
                 if action.purpose == "stop":
-                    resting[action.symbol] = _rests(got, action.client_id)
+                    resting[action.symbol] = _settles(got, action.client_id, _RESTING_TYPES)  # accepted or filled
                 answers.extend(got)
             elif action.reason in REPLACING and resting.get(action.symbol) is False:
                 # Make before break: the stop being replaced keeps protecting the position until its
@@ -199,7 +199,7 @@ class RunLoop:
             return []
         sym = self.state.sym.get(symbol)
         if sym is not None and sym.pos is not None and not (
-                type(event) in (OrderAccepted, OrderFilled) and event.client_id == sym.stop_id):
+                type(event) in _RESTING_TYPES and event.client_id == sym.stop_id):
             return []
         del self.held_cancels[symbol]
         answers: list[Event] = []
@@ -221,18 +221,13 @@ REPLACING = ("replaced", "resized")
 """Cancel reasons of a stop the core replaces with a new one (a trail move, a pyramid resize)."""
 
 
-def _rests(answers: list[Event], client_id: str) -> bool:
-    """True when the venue accepted order `client_id` (or already filled it)."""
-    for answer in answers:
-        if type(answer) in (OrderAccepted, OrderFilled) and answer.client_id == client_id:
-            return True
-    return False
+_RESTING_TYPES = (OrderAccepted, OrderFilled)
 
 
-def _settles(answers: list[Event], client_id: str) -> bool:
-    """True when one of the venue's answers tells us the state of order `client_id`."""
+def _settles(answers: list[Event], client_id: str, kinds: tuple = _ANSWER_TYPES) -> bool:
+    """True when one of the venue's answers (of `kinds`) is about order `client_id`."""
     for answer in answers:
-        if type(answer) in _ANSWER_TYPES and answer.client_id == client_id:
+        if type(answer) in kinds and answer.client_id == client_id:
             return True
     return False
 

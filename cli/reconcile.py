@@ -73,22 +73,14 @@ def reconcile(loop: RunLoop, exchange: Exchange, symbols: Sequence[str], intents
                 followups.append(("send", intents.submitted[client_id]))
         elif venue.status == "open" and rec.cancel_requested and client_id in intents.cancels:
             cancel = intents.cancels[client_id]
-            if _replacement_not_resting(loop, exchange, seen, cancel):
-                # make before break across a restart: the loop sends it once the replacement rests
-                differences.append(_diff(client_id, rec.symbol, "replaced stop kept until its replacement rests"))
-                loop.held_cancels.setdefault(rec.symbol, []).append(cancel)
-            else:
-                differences.append(_diff(client_id, rec.symbol, "cancel requested but the order is still open"))
-                followups.append(("cancel", cancel))
+            held = _cancel_once_replaced(loop, exchange, seen, cancel, followups, cancel.reason in REPLACING)
+            differences.append(_diff(client_id, rec.symbol, "replaced stop kept until its replacement rests" if held
+                                     else "cancel requested but the order is still open"))
         elif venue.status == "open" and _superseded_stop(loop, client_id, rec):
-            # A torn tail kept the new stop's intent but lost the old stop's cancel: cancel it now, or once
-            # its replacement rests (make before break).
-            cancel = OrderCancelRequested(ts=ts, client_id=client_id, symbol=rec.symbol, reason="reconcile_superseded")
+            # A torn tail kept the new stop's intent but lost the old stop's cancel.
             differences.append(_diff(client_id, rec.symbol, "a stop the symbol's current stop replaced"))
-            if _replacement_not_resting(loop, exchange, seen, cancel, always=True):
-                loop.held_cancels.setdefault(rec.symbol, []).append(cancel)
-            else:
-                followups.append(("cancel", cancel))
+            cancel = OrderCancelRequested(ts=ts, client_id=client_id, symbol=rec.symbol, reason="reconcile_superseded")
+            _cancel_once_replaced(loop, exchange, seen, cancel, followups, True)
         elif venue.status in ENDED:
             differences.append(_diff(client_id, rec.symbol, f"{venue.status} at the venue while we were down"))
             followups.append(("record", OrderCanceled(ts=ts, client_id=client_id, symbol=rec.symbol,
@@ -132,20 +124,30 @@ def _superseded_stop(loop: RunLoop, client_id: str, rec: Any) -> bool:
             and sym.stop_id is not None and sym.stop_id != client_id)
 
 
-def _replacement_not_resting(loop: RunLoop, exchange: Exchange, seen: dict[str, OrderStatus | None],
-                             cancel: OrderCancelRequested, always: bool = False) -> bool:
-    """A stop the core replaced (trail move, resize) while its position is open, and the replacement
-    is not open at the venue: the old stop may be the position's only protection."""
-    if cancel.reason not in REPLACING and not always:
-        return False
-    sym = loop.state.sym.get(cancel.symbol)
-    if sym is None or sym.pos is None:
-        return False
-    if sym.stop_id is None:
+def _cancel_once_replaced(loop: RunLoop, exchange: Exchange, seen: dict[str, OrderStatus | None],
+                          cancel: OrderCancelRequested, followups: list[tuple[str, Event]],
+                          make_before_break: bool) -> bool:
+    """Cancel now, or, for a replaced stop whose replacement does not rest at the venue while the position
+    is open (the old stop may be its only protection), hand the cancel to the loop, which sends it once
+    the replacement rests (make before break across a restart). True when held."""
+    if make_before_break and not _current_stop_rests(loop, exchange, seen, cancel.symbol):
+        loop.held_cancels.setdefault(cancel.symbol, []).append(cancel)
         return True
+    followups.append(("cancel", cancel))
+    return False
+
+
+def _current_stop_rests(loop: RunLoop, exchange: Exchange, seen: dict[str, OrderStatus | None],
+                        symbol: str) -> bool:
+    """True when the symbol holds no position, or its current stop is open at the venue."""
+    sym = loop.state.sym.get(symbol)
+    if sym is None or sym.pos is None:
+        return True
+    if sym.stop_id is None:
+        return False
     # a stop placed during this reconciliation (after a recorded fill resized it) is not in the first snapshot
-    current = seen[sym.stop_id] if sym.stop_id in seen else exchange.fetch_order(sym.stop_id, cancel.symbol)
-    return current is None or current.status != "open"
+    current = seen[sym.stop_id] if sym.stop_id in seen else exchange.fetch_order(sym.stop_id, symbol)
+    return current is not None and current.status == "open"
 
 
 def _trade_no(fill_id: str) -> int:
