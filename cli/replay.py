@@ -90,7 +90,8 @@ def replay_records(records: Iterable, params: Params | None = None, limit: int =
     journal folded under its own params (`cli.restart.rebuild_state`); replay does the same
     with `history(seq)`, the events recorded before that session (re-read from the journal:
     such restarts are rare). Without `history` the state carries on, as it does when the
-    params did not change."""
+    params did not change. `quarantined(recovered)`: the bytes a torn tail cut, which tell
+    whether the tear cut the last input's own decisions (lost in the crash) or the next input."""
     result = ReplayResult()
     state = None
     pending: deque[Event] = deque()
