@@ -14,4 +14,7 @@ if [ ! -f "$stamp" ]; then
   rm -f "$VENV"/.installed-*
   touch "$stamp"
 fi
+# The compiled decision core (build_core.py): built when missing or when a core source changed (a
+# no-op otherwise); without a C compiler the interpreted core runs, with identical decisions.
+"$VENV/bin/python" "$ROOT/build_core.py" >&2 || echo "bootstrap: the core was not compiled; the interpreted core runs" >&2
 export PATH="$VENV/bin:$PATH"

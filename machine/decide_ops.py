@@ -6,12 +6,18 @@ that is a mistaken request, not a broken invariant.
 """
 from __future__ import annotations
 
+from typing import Final
+
 from journal import events as ev
 from machine import emergency
 from machine.emit import Out, close_side
 from machine.params import Params
 from machine.decide_bar import DAY_MS, utc_day
 from machine.state import EMPTY_SYM, State, equity
+
+# Event classes as Final names: compiled (build_core.py), they are read from a C static, not looked up.
+_Halted: Final = ev.Halted
+_KillSwitchTripped: Final = ev.KillSwitchTripped
 
 
 def decide_manual_close(state: State, e: ev.ManualCloseRequested, p: Params) -> list[ev.Event]:
@@ -46,9 +52,9 @@ def decide_error(state: State, e: ev.ErrorObserved, p: Params) -> list[ev.Event]
     if not p.kill_switch_enabled or state.halted_all or len(state.error_ts) < p.kill_switch_max_errors:
         return []
     return [
-        ev.KillSwitchTripped(ts=e.ts, reason="error_burst", error_reasons=state.error_reasons,
+        _KillSwitchTripped(ts=e.ts, reason="error_burst", error_reasons=state.error_reasons,
                              window_sec=p.kill_switch_window_sec, max_errors=p.kill_switch_max_errors),
-        ev.Halted(ts=e.ts, symbol=None, reason="kill_switch"),
+        _Halted(ts=e.ts, symbol=None, reason="kill_switch"),
         *emergency.on_kill_switch(state, e, p),
     ]
 

@@ -11,20 +11,30 @@ and recover from rejected or vanished orders.
 """
 from __future__ import annotations
 
-from msgspec.structs import replace
+from typing import Final
 
 from journal import events as ev
 from machine import emergency
 from machine.emit import Out, close_side
 from machine.params import Params
+from machine.records import replace
 from machine.risk import floor_to_step, initial_stop, stop_toward_price
 from machine.state import EMPTY_SYM, State, Sym, market_of, unrealized
+
+# Event classes as Final names: compiled (build_core.py), they are read from a C static, not looked up.
+_EmergencyAction: Final = ev.EmergencyAction
+_EquityMarked: Final = ev.EquityMarked
+_ErrorRaised: Final = ev.ErrorRaised
+_Halted: Final = ev.Halted
+_OrderRejected: Final = ev.OrderRejected
+_PositionClosed: Final = ev.PositionClosed
+_StopMoved: Final = ev.StopMoved
 
 
 def report_fault(e: ev.Event, symbol: str, sym: Sym, out: list[ev.Event]) -> None:
     if sym.fault:
-        out.append(ev.ErrorRaised(ts=e.ts, symbol=symbol, reason="illegal_transition", detail=sym.fault))
-        out.append(ev.Halted(ts=e.ts, symbol=symbol, reason="illegal_transition"))
+        out.append(_ErrorRaised(ts=e.ts, symbol=symbol, reason="illegal_transition", detail=sym.fault))
+        out.append(_Halted(ts=e.ts, symbol=symbol, reason="illegal_transition"))
 
 
 def decide_fill(state: State, e: ev.OrderFilled, p: Params) -> list[ev.Event]:
@@ -36,11 +46,11 @@ def decide_fill(state: State, e: ev.OrderFilled, p: Params) -> list[ev.Event]:
     emit = Out(state, out)
     closed = sym.closed
     if closed is not None and closed.fill_id == e.fill_id:
-        out.append(ev.PositionClosed(ts=e.ts, symbol=e.symbol, side=closed.side, trade_id=closed.trade_id,
+        out.append(_PositionClosed(ts=e.ts, symbol=e.symbol, side=closed.side, trade_id=closed.trade_id,
                                      qty=closed.qty, entry_ts=closed.entry_ts, entry_price=closed.entry_price,
                                      exit_price=closed.exit_price, pnl=closed.pnl, fees=closed.fees,
                                      reason=closed.reason))
-        out.append(ev.EquityMarked(ts=e.ts, equity=state.cash + unrealized(state), realized=state.cash,
+        out.append(_EquityMarked(ts=e.ts, equity=state.cash + unrealized(state), realized=state.cash,
                                    unrealized=unrealized(state)))
         for client_id in (sym.stop_id, *sym.tp_ids, sym.pyr_id, sym.entry_id, sym.exit_id):
             emit.cancel(e.ts, e.symbol, client_id, "position_closed")
@@ -67,12 +77,12 @@ def _close_late_fill(state: State, e: ev.OrderFilled, sym: Sym, p: Params, emit:
     trading. The close ignores `emergency_min_pnl_to_close_pct`: keeping it would be a choice."""
     pos = sym.pos
     assert pos is not None
-    emit.add(ev.ErrorRaised(ts=e.ts, symbol=e.symbol, reason="late_fill",
+    emit.add(_ErrorRaised(ts=e.ts, symbol=e.symbol, reason="late_fill",
                             detail=f"fill {e.fill_id} of {e.client_id} ({e.qty}) is no longer the symbol's entry "
                                    "or pyramid; closing it"))
     ensure_stop(state, e.ts, e.symbol, sym, p, emit)
     emit.cancel(e.ts, e.symbol, sym.entry_id, "late_fill")  # no new entry while a late fill is unwound
-    emit.add(ev.EmergencyAction(ts=e.ts, policy="flatten", action="close", outcome="done", reason="ok",
+    emit.add(_EmergencyAction(ts=e.ts, policy="flatten", action="close", outcome="done", reason="ok",
                                 symbol=e.symbol, trigger="late_fill"))
     emit.order(e.ts, e.symbol, close_side(pos.side), "market", min(e.qty, pos.qty), "emergency", reduce_only=True)
 
@@ -87,7 +97,7 @@ def ensure_stop(state: State, ts: int, symbol: str, sym: Sym, p: Params, emit: O
             price = sym.stop_price
         else:
             price = initial_stop(pos.side, pos.entry_price, pos.entry_atr, p, market.tick, market.tick_dec)
-            emit.add(ev.StopMoved(ts=ts, symbol=symbol, side=pos.side, stop_price=price, reason="initial"))
+            emit.add(_StopMoved(ts=ts, symbol=symbol, side=pos.side, stop_price=price, reason="initial"))
         emit.order(ts, symbol, close_side(pos.side), "stop_market", pos.qty, "stop", stop_price=price,
                    reduce_only=True)
         return
@@ -121,13 +131,13 @@ def decide_order_ended(state: State, e: ev.OrderRejected | ev.OrderCanceled, p: 
         return out
     emit = Out(state, out)
     if rec.purpose == "stop" and sym.stop_id is None and sym.exit_id is None:
-        if isinstance(e, ev.OrderRejected):
+        if isinstance(e, _OrderRejected):
             emergency.on_stop_rejected(state, e, sym, p, emit)  # fallback stop, then the policy
         else:
             ensure_stop(state, e.ts, e.symbol, sym, p, emit)
     elif rec.purpose in ("manual_close", "emergency", "exit") and sym.exit_id is None:
         out.extend(emergency.close_failed(e, rec))
-        out.append(ev.ErrorRaised(ts=e.ts, symbol=e.symbol, reason="exit_failed",
+        out.append(_ErrorRaised(ts=e.ts, symbol=e.symbol, reason="exit_failed",
                                   detail=f"{rec.purpose} order {e.client_id} ended unfilled; stop re-armed"))
         if sym.stop_id is None:
             ensure_stop(state, e.ts, e.symbol, sym, p, emit)

@@ -12,6 +12,8 @@ Order ids come from the caller's `Out` so one decide call never numbers an id tw
 """
 from __future__ import annotations
 
+from typing import Final
+
 import machine.decide_orders as orders
 from journal import events as ev
 from machine.emit import Out, close_side
@@ -19,7 +21,13 @@ from machine.params import Params
 from machine.risk import daily_loss_hit, stop_toward_price
 from machine.state import EMPTY_SYM, OrderRec, State, Sym, market_of
 
-DAY_MS = 86_400_000
+# Event classes as Final names: compiled (build_core.py), they are read from a C static, not looked up.
+_EmergencyAction: Final = ev.EmergencyAction
+_Halted: Final = ev.Halted
+_OrderRejected: Final = ev.OrderRejected
+_StopMoved: Final = ev.StopMoved
+
+DAY_MS: Final = 86_400_000
 POLICIES = ("protect_only", "flatten")
 
 
@@ -35,7 +43,7 @@ def pnl_pct(state: State, symbol: str, sym: Sym) -> float:
 
 def action_event(ts: int, policy: str, action: str, outcome: str, reason: str, symbol: str | None,
                  trigger: str) -> ev.EmergencyAction:
-    return ev.EmergencyAction(ts=ts, policy=policy, action=action, outcome=outcome, reason=reason, symbol=symbol,
+    return _EmergencyAction(ts=ts, policy=policy, action=action, outcome=outcome, reason=reason, symbol=symbol,
                               trigger=trigger)
 
 
@@ -141,7 +149,7 @@ def on_stop_rejected(state: State, e: ev.OrderRejected, sym: Sym, p: Params, emi
         market = market_of(state, symbol)
         price = stop_toward_price(pos.side, raw, market.tick, market.tick_dec)
         emit.add(action_event(e.ts, policy, "fallback_stop", "done", "order_error", symbol, "stop_rejected"))
-        emit.add(ev.StopMoved(ts=e.ts, symbol=symbol, side=pos.side, stop_price=price, reason="fallback",
+        emit.add(_StopMoved(ts=e.ts, symbol=symbol, side=pos.side, stop_price=price, reason="fallback",
                               prev_stop=sym.stop_price))
         emit.order(e.ts, symbol, close_side(pos.side), "stop_market", pos.qty, "stop", stop_price=price,
                    reduce_only=True)
@@ -155,7 +163,7 @@ def on_stop_rejected(state: State, e: ev.OrderRejected, sym: Sym, p: Params, emi
     elif policy == "protect_only":
         emit.add(action_event(e.ts, policy, "ensure_stop", "failed", "order_error", symbol, "stop_failed"))
     if not halted:
-        emit.add(ev.Halted(ts=e.ts, symbol=symbol, reason="stop_failed"))
+        emit.add(_Halted(ts=e.ts, symbol=symbol, reason="stop_failed"))
 
 
 def close_failed(e: ev.OrderRejected | ev.OrderCanceled, rec: OrderRec) -> list[ev.Event]:
@@ -163,9 +171,9 @@ def close_failed(e: ev.OrderRejected | ev.OrderCanceled, rec: OrderRec) -> list[
     the symbol halts, so a venue refusing everything cannot make close and stop retry forever."""
     if rec.purpose != "emergency":
         return []
-    reason = "order_error" if isinstance(e, ev.OrderRejected) else "no_response"
+    reason = "order_error" if isinstance(e, _OrderRejected) else "no_response"
     return [action_event(e.ts, "flatten", "close", "failed", reason, e.symbol, "close_ended"),
-            ev.Halted(ts=e.ts, symbol=e.symbol, reason="emergency_close_failed")]
+            _Halted(ts=e.ts, symbol=e.symbol, reason="emergency_close_failed")]
 
 
 def decide_flatten(state: State, e: ev.FlattenRequested, p: Params) -> list[ev.Event]:

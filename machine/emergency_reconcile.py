@@ -6,12 +6,11 @@ ended it) and the configured policy runs for those symbols (machine.emergency).
 """
 from __future__ import annotations
 
-from msgspec.structs import replace
-
 from journal import events as ev
 from machine.emergency import action_event, apply_policy
 from machine.emit import Out, close_side
 from machine.params import Params
+from machine.records import replace
 from machine.state import EMPTY_SYM, State
 
 
@@ -63,4 +62,6 @@ def _without_stops(state: State, symbols: tuple[str, ...]) -> State:
     syms = state.sym.copy()
     for symbol in symbols:
         syms[symbol] = replace(syms[symbol], stop_id=None)
-    return replace(state, sym=syms)
+    view = state.copy()
+    view.sym = syms
+    return view

@@ -12,19 +12,33 @@ the symbol keeps its phase and records `fault`, which `decide` turns into ErrorR
 from __future__ import annotations
 
 from datetime import date
-
-from msgspec.structs import replace
+from typing import Final
 
 from journal import events as ev
 from machine.fills import apply_fill
 from machine.indicators import advance, new_ind
 from machine.ids import prefix_from_run_id
+from machine.records import replace
 from machine.risk import daily_loss_hit
 from machine.evolve_ops import OPS_EVOLVERS
 from machine.evolve_orders import ORDER_EVOLVERS
 from machine.state import EMPTY_SYM, State, make_market, unrealized, with_sym
 
-DAY_MS = 86_400_000
+# Event classes as Final names: compiled (build_core.py), they are read from a C static, not looked up.
+_CandleClosed: Final = ev.CandleClosed
+_DailyAnchorReset: Final = ev.DailyAnchorReset
+_EntryPlanned: Final = ev.EntryPlanned
+_EquityMarked: Final = ev.EquityMarked
+_EquityObserved: Final = ev.EquityObserved
+_MarketLoaded: Final = ev.MarketLoaded
+_OrderFilled: Final = ev.OrderFilled
+_PositionClosed: Final = ev.PositionClosed
+_PyramidAdded: Final = ev.PyramidAdded
+_SessionStarted: Final = ev.SessionStarted
+_StopMoved: Final = ev.StopMoved
+_StructuralReset: Final = ev.StructuralReset
+
+DAY_MS: Final = 86_400_000
 _EPOCH = date(1970, 1, 1)
 
 
@@ -34,15 +48,14 @@ def day_number(day: str) -> int:
     return (date.fromisoformat(day) - _EPOCH).days
 
 
-def _candle(state: State, e: ev.CandleClosed) -> State:
+def evolve_candle(state: State, e: ev.CandleClosed) -> State:
     """The per-bar fold: the symbol's indicator record advances in place (see `Ind`)."""
     ind = state.ind.get(e.symbol)
     if ind is None:
         ind = state.ind[e.symbol] = new_ind()
     elif e.ts <= ind.ts:
         return state  # stale or repeated bar: decide reports it
-    p = state.params
-    advance(ind, e.ts, e.high, e.low, e.close, p.donchian_len, p.atr_len)
+    advance(ind, e.ts, e.high, e.low, e.close, state.donchian_len, state.atr_len)
     return state
 
 
@@ -90,8 +103,9 @@ def _planned(state: State, e: ev.EntryPlanned) -> State:
 
 
 def _stop_moved(state: State, e: ev.StopMoved) -> State:
-    sym = state.sym.get(e.symbol, EMPTY_SYM)
-    return with_sym(state, e.symbol, replace(sym, stop_price=e.stop_price, stop_reason=e.reason))
+    sym = state.sym.get(e.symbol, EMPTY_SYM).copy()  # a fresh value, filled in before anyone sees it
+    sym.stop_price, sym.stop_reason = e.stop_price, e.reason
+    return with_sym(state, e.symbol, sym)
 
 
 def _pyramid_added(state: State, e: ev.PyramidAdded) -> State:
@@ -113,21 +127,21 @@ def _structural_reset(state: State, e: ev.StructuralReset) -> State:
     return with_sym(state, e.symbol, replace(sym, **unblock))
 
 
-EVOLVERS = {
+EVOLVERS: Final = {
     **ORDER_EVOLVERS,
     **OPS_EVOLVERS,
-    ev.CandleClosed: _candle,
-    ev.EquityMarked: _equity_marked,
-    ev.SessionStarted: _session,
-    ev.MarketLoaded: _market,
-    ev.EquityObserved: _equity_observed,
-    ev.DailyAnchorReset: _anchor,
-    ev.EntryPlanned: _planned,
-    ev.OrderFilled: apply_fill,
-    ev.StopMoved: _stop_moved,
-    ev.PyramidAdded: _pyramid_added,
-    ev.PositionClosed: _position_closed,
-    ev.StructuralReset: _structural_reset,
+    _CandleClosed: evolve_candle,
+    _EquityMarked: _equity_marked,
+    _SessionStarted: _session,
+    _MarketLoaded: _market,
+    _EquityObserved: _equity_observed,
+    _DailyAnchorReset: _anchor,
+    _EntryPlanned: _planned,
+    _OrderFilled: apply_fill,
+    _StopMoved: _stop_moved,
+    _PyramidAdded: _pyramid_added,
+    _PositionClosed: _position_closed,
+    _StructuralReset: _structural_reset,
 }
 
 

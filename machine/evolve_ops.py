@@ -2,10 +2,20 @@
 protect-only, and the error window the kill switch counts."""
 from __future__ import annotations
 
-from msgspec.structs import replace
+from typing import Final
 
 from journal import events as ev
+from machine.records import replace
 from machine.state import EMPTY_SYM, State, Sym, transition, with_sym
+
+# Event classes as Final names: compiled (build_core.py), they are read from a C static, not looked up.
+_EmergencyAction: Final = ev.EmergencyAction
+_ErrorObserved: Final = ev.ErrorObserved
+_Halted: Final = ev.Halted
+_KillSwitchTripped: Final = ev.KillSwitchTripped
+_ManualClose: Final = ev.ManualClose
+_ProtectOnlyRequested: Final = ev.ProtectOnlyRequested
+_Resumed: Final = ev.Resumed
 
 
 def _manual_close(state: State, e: ev.ManualClose) -> State:
@@ -84,11 +94,11 @@ def _kill_switch(state: State, e: ev.KillSwitchTripped) -> State:
 
 
 OPS_EVOLVERS = {
-    ev.ManualClose: _manual_close,
-    ev.EmergencyAction: _emergency,
-    ev.Halted: _halted,
-    ev.Resumed: _resumed,
-    ev.ProtectOnlyRequested: _protect_only,
-    ev.ErrorObserved: _error_observed,
-    ev.KillSwitchTripped: _kill_switch,
+    _ManualClose: _manual_close,
+    _EmergencyAction: _emergency,
+    _Halted: _halted,
+    _Resumed: _resumed,
+    _ProtectOnlyRequested: _protect_only,
+    _ErrorObserved: _error_observed,
+    _KillSwitchTripped: _kill_switch,
 }

@@ -6,43 +6,54 @@ its position phase. The latest ended order is kept for `decide` (`last_ended`).
 """
 from __future__ import annotations
 
-from msgspec.structs import replace
+from typing import Final
 
 from journal import events as ev
+from machine.records import replace
 from machine.state import EMPTY_SYM, OrderRec, State, Sym, transition
+
+# Event classes as Final names: compiled (build_core.py), they are read from a C static, not looked up.
+_OrderCancelRequested: Final = ev.OrderCancelRequested
+_OrderCanceled: Final = ev.OrderCanceled
+_OrderRejected: Final = ev.OrderRejected
+_OrderSubmitted: Final = ev.OrderSubmitted
 
 
 def _submitted(state: State, e: ev.OrderSubmitted) -> State:
     state.orders[e.client_id] = OrderRec(e.symbol, e.purpose, e.side, e.qty)
-    sym = state.sym.get(e.symbol, EMPTY_SYM)
+    sym = state.sym.get(e.symbol, EMPTY_SYM).copy()  # a fresh value, filled in before anyone sees it
     purpose = e.purpose
     if purpose == "entry":
-        sym = transition(replace(sym, entry_id=e.client_id), "submit_entry")
+        sym.entry_id = e.client_id
+        sym = transition(sym, "submit_entry")
     elif purpose == "stop":
-        sym = replace(sym, stop_id=e.client_id)
+        sym.stop_id = e.client_id
     elif purpose == "take_profit":
-        sym = replace(sym, tp_ids=sym.tp_ids + (e.client_id,))
+        sym.tp_ids = sym.tp_ids + (e.client_id,)
     elif purpose == "pyramid":
-        sym = replace(sym, pyr_id=e.client_id)
+        sym.pyr_id = e.client_id
     elif purpose in ("manual_close", "emergency", "exit"):
-        sym = replace(sym, exit_id=e.client_id)
+        sym.exit_id = e.client_id
     state.sym[e.symbol] = sym
     state.counter += 1
     return state
 
 
-def _forget_order(sym: Sym, client_id: str) -> Sym:
+def forget_order(sym: Sym, client_id: str) -> Sym:
     """Drop a finished order from the symbol's slots."""
+    if client_id not in (sym.entry_id, sym.stop_id, sym.pyr_id, sym.exit_id) and client_id not in sym.tp_ids:
+        return sym
+    sym = sym.copy()  # a fresh value, filled in before anyone sees it
     if sym.entry_id == client_id:
-        sym = replace(sym, entry_id=None)
+        sym.entry_id = None
     if sym.stop_id == client_id:
-        sym = replace(sym, stop_id=None)
+        sym.stop_id = None
     if sym.pyr_id == client_id:
-        sym = replace(sym, pyr_id=None)
+        sym.pyr_id = None
     if sym.exit_id == client_id:
-        sym = replace(sym, exit_id=None)
+        sym.exit_id = None
     if client_id in sym.tp_ids:
-        sym = replace(sym, tp_ids=tuple(t for t in sym.tp_ids if t != client_id))
+        sym.tp_ids = tuple(t for t in sym.tp_ids if t != client_id)
     return sym
 
 
@@ -51,7 +62,7 @@ def _cancel_requested(state: State, e: ev.OrderCancelRequested) -> State:
     if rec is None:
         return state
     state.orders[e.client_id] = replace(rec, cancel_requested=True)
-    state.sym[e.symbol] = _forget_order(state.sym.get(e.symbol, EMPTY_SYM), e.client_id)
+    state.sym[e.symbol] = forget_order(state.sym.get(e.symbol, EMPTY_SYM), e.client_id)
     return state
 
 
@@ -63,7 +74,7 @@ def _order_ended(state: State, client_id: str, symbol: str) -> State:
         del state.orders[client_id]
     was_entry = sym.entry_id == client_id
     was_exit = sym.exit_id == client_id
-    sym = _forget_order(sym, client_id)
+    sym = forget_order(sym, client_id)
     if was_entry and sym.pos is None:
         sym = transition(sym, "entry_failed")
     elif was_exit and sym.pos is not None and sym.phase == "exiting":
@@ -83,8 +94,8 @@ def _canceled(state: State, e: ev.OrderCanceled) -> State:
 
 
 ORDER_EVOLVERS = {
-    ev.OrderSubmitted: _submitted,
-    ev.OrderCancelRequested: _cancel_requested,
-    ev.OrderRejected: _rejected,
-    ev.OrderCanceled: _canceled,
+    _OrderSubmitted: _submitted,
+    _OrderCancelRequested: _cancel_requested,
+    _OrderRejected: _rejected,
+    _OrderCanceled: _canceled,
 }

@@ -9,17 +9,19 @@ a `ClosedTrade` for `decide` to publish as PositionClosed.
 """
 from __future__ import annotations
 
-from msgspec.structs import replace
+from typing import Final
 
 from journal.events import OrderFilled
+from machine.evolve_orders import forget_order
 from machine.ids import client_id_prefix
+from machine.records import replace
 from machine.state import EMPTY_SYM, ClosedTrade, Position, State, Sym, seen_fill, transition
 
-_QTY_EPS = 1e-12
-_QTY_DEC = 9
+_QTY_EPS: Final = 1e-12
+_QTY_DEC: Final = 9
 """Position sizes are sums of step-rounded fills: rounding the sum to 9 decimals removes float residue
 (no venue step is finer), so the stop sent for the position is the position, not a truncated 1 step less."""
-_STOP_REASONS = {"initial": "stop", "trail": "trail", "breakeven": "breakeven"}
+_STOP_REASONS: Final = {"initial": "stop", "trail": "trail", "breakeven": "breakeven"}
 
 
 def close_reason(purpose: str, stop_reason: str) -> str:
@@ -59,7 +61,8 @@ def _open(sym: Sym, e: OrderFilled, purpose: str, late: bool) -> Sym:
             open_qty=e.qty,
             open_avg=e.price,
         )
-        sym = replace(sym, pos=pos)
+        sym = sym.copy()  # a fresh value, filled in before anyone sees it
+        sym.pos = pos
         if late:
             return transition(sym, f"late_fill_{side}")
         return transition(sym, f"filled_{side}" if purpose == "entry" else "pyramid_filled")
@@ -107,16 +110,16 @@ def _reduce(sym: Sym, e: OrderFilled, purpose: str) -> tuple[Sym, float]:
     diff = e.price - pos.avg_price
     gross = diff * qty if pos.side == "long" else -diff * qty
     left = round(pos.qty - qty, _QTY_DEC)
-    pos = replace(
-        pos,
-        qty=left,
-        realized=pos.realized + gross,
-        fees=pos.fees + e.fee,
-        exit_value=pos.exit_value + e.price * qty,
-        exit_qty=pos.exit_qty + qty,
-    )
+    pos = pos.copy()  # fresh values, filled in before anyone sees them
+    pos.qty = left
+    pos.realized += gross
+    pos.fees += e.fee
+    pos.exit_value += e.price * qty
+    pos.exit_qty += qty
+    sym = sym.copy()
     if left > _QTY_EPS:
-        return replace(sym, pos=pos), gross
+        sym.pos = pos
+        return sym, gross
     closed = ClosedTrade(
         fill_id=e.fill_id,
         ts=e.ts,
@@ -130,7 +133,8 @@ def _reduce(sym: Sym, e: OrderFilled, purpose: str) -> tuple[Sym, float]:
         fees=pos.fees,
         reason=close_reason(purpose, sym.stop_reason),
     )
-    return transition(replace(sym, pos=None, closed=closed, late_fill=""), "flattened"), gross
+    sym.pos, sym.closed, sym.late_fill = None, closed, ""
+    return transition(sym, "flattened"), gross
 
 
 def apply_fill(state: State, e: OrderFilled) -> State:
@@ -162,10 +166,7 @@ def apply_fill(state: State, e: OrderFilled) -> State:
         sym, gross = _reduce(sym, e, purpose)
         cash += gross
         if e.client_id not in orders:
-            sym = replace(sym, stop_id=None) if sym.stop_id == e.client_id else sym
-            sym = replace(sym, exit_id=None) if sym.exit_id == e.client_id else sym
-            if e.client_id in sym.tp_ids:
-                sym = replace(sym, tp_ids=tuple(t for t in sym.tp_ids if t != e.client_id))
+            sym = forget_order(sym, e.client_id)
     state.sym[e.symbol] = sym
     state.cash = cash
     state.fill_ids.add(e.fill_id)

@@ -13,14 +13,12 @@ The channel decide() compares bar t's close against is the high/low of the
 """
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Any, Final, Sequence
 
-import msgspec
-
-NAN = float("nan")
+NAN: Final = float("nan")
 
 
-class Ind(msgspec.Struct, array_like=True):
+class Ind:
     """Indicator state of one symbol after its latest closed bar, advanced in place.
 
     It is the one per-bar record of the fold that changes on every bar, so it is mutable:
@@ -32,23 +30,53 @@ class Ind(msgspec.Struct, array_like=True):
     win_high/win_low: the ring's extremes (the next bar's channel);
     atr: ATR including the latest bar (NaN until seeded); tr_sum: seeding accumulator."""
 
-    ts: int = -1
-    close: float = NAN
-    ch_high: float = NAN
-    ch_low: float = NAN
-    highs: list[float] = []
-    lows: list[float] = []
-    slot: int = 0
-    win_high: float = NAN
-    win_low: float = NAN
-    atr: float = NAN
-    tr_sum: float = 0.0
-    bars: int = 0
+    ts: int
+    close: float
+    ch_high: float
+    ch_low: float
+    highs: list[float]
+    lows: list[float]
+    slot: int
+    win_high: float
+    win_low: float
+    atr: float
+    tr_sum: float
+    bars: int
+
+    def __init__(self) -> None:
+        self.ts = -1
+        self.close = NAN
+        self.ch_high = NAN
+        self.ch_low = NAN
+        self.highs = []
+        self.lows = []
+        self.slot = 0
+        self.win_high = NAN
+        self.win_low = NAN
+        self.atr = NAN
+        self.tr_sum = 0.0
+        self.bars = 0
+
+    def values(self) -> tuple:
+        return (self.ts, self.close, self.ch_high, self.ch_low, self.highs, self.lows, self.slot, self.win_high,
+                self.win_low, self.atr, self.tr_sum, self.bars)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Ind) and repr(self.values()) == repr(other.values())  # NaN equals NaN here
+
+    def copy(self) -> "Ind":
+        """An independent copy (the rings too): the fold advances its records in place."""
+        other = Ind()
+        other.ts, other.close, other.ch_high, other.ch_low = self.ts, self.close, self.ch_high, self.ch_low
+        other.highs, other.lows, other.slot = list(self.highs), list(self.lows), self.slot
+        other.win_high, other.win_low, other.atr = self.win_high, self.win_low, self.atr
+        other.tr_sum, other.bars = self.tr_sum, self.bars
+        return other
 
 
 def new_ind() -> Ind:
     """A fresh record for a symbol's first bar (never a shared default: records are advanced in place)."""
-    return Ind(highs=[], lows=[])
+    return Ind()
 
 
 def advance(ind: Ind, ts: int, high: float, low: float, close: float, dlen: int, alen: int) -> None:
@@ -98,14 +126,16 @@ def advance(ind: Ind, ts: int, high: float, low: float, close: float, dlen: int,
 
 
 def indicator_series(
-    ts: Sequence[int],
-    high: Sequence[float],
-    low: Sequence[float],
-    close: Sequence[float],
+    ts: Sequence[Any],
+    high: Sequence[Any],
+    low: Sequence[Any],
+    close: Sequence[Any],
     dlen: int,
     alen: int,
 ) -> tuple[list[float], list[float], list[float]]:
-    """Array path: (channel_high, channel_low, atr) per bar, NaN while warming up."""
+    """Array path: (channel_high, channel_low, atr) per bar, NaN while warming up. The sequences may
+    hold numpy scalars (int64, float32): each value is converted (compiled, an `int`-typed element
+    would be trusted, not converted)."""
     ind = new_ind()
     ch_h: list[float] = []
     ch_l: list[float] = []

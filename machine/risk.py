@@ -5,11 +5,13 @@ these same functions, so both make identical decisions.
 """
 from __future__ import annotations
 
+from typing import Final
+
 import math
 
 from machine.params import Params, PositionCap
 
-_EPS = 1e-9
+_EPS: Final = 1e-9
 
 
 def step_decimals(step: float) -> int:

@@ -4,142 +4,100 @@
 (one fold owns one state; `snapshot` copies it for anyone who must keep an earlier one).
 Rebuilding it on every bar cost more than the bar's decisions. Inside it, per-bar data
 (`Ind`, advanced in place) sits apart from the per-symbol trading records (`Sym`,
-`Position`, `OrderRec`), which stay frozen values and are replaced whole when they change,
-so a decision can hold one while the fold moves on.
+`Position`, `OrderRec`, in `machine.records`), which are values: replaced whole when they
+change, never edited, so a decision can hold one while the fold moves on. `State` and `Ind` are
+plain classes so that the compiled core (build_core.py) reads their fields natively.
 """
 from __future__ import annotations
-
-import msgspec
-from msgspec.structs import replace
 
 from machine.indicators import Ind
 from machine.lifecycle import IllegalTransition, fire
 from machine.params import Params
-from machine.risk import step_decimals
-
-
-class Market(msgspec.Struct, frozen=True):
-    tick: float
-    step: float
-    min_qty: float
-    min_notional: float
-    tick_dec: int
-    step_dec: int
-
-
-def make_market(tick: float, step: float, min_qty: float, min_notional: float) -> Market:
-    return Market(tick, step, min_qty, min_notional, step_decimals(tick), step_decimals(step))
-
-
-class Position(msgspec.Struct, frozen=True, kw_only=True):
-    """An open position. avg_price is the average cost of what is still held (what unrealized and
-    realized pnl are measured against); entry_price is the average of the entry order's fills (stops,
-    pyramid levels and take-profits are placed from it). open_qty / open_avg cover every opening fill
-    of the trade (entry, pyramid, late) and ignore exits: the trade's total entry quantity and its
-    volume-weighted average entry, which PositionClosed reports as entry_price."""
-
-    side: str
-    qty: float
-    avg_price: float
-    entry_price: float
-    entry_ts: int
-    entry_atr: float
-    initial_qty: float
-    trade_id: str
-    fees: float = 0.0
-    realized: float = 0.0  # gross pnl of partial exits so far
-    exit_value: float = 0.0  # sum(exit price * qty), for the average exit price
-    exit_qty: float = 0.0
-    adds: int = 0  # pyramid fills applied
-    open_qty: float = 0.0  # sum of the opening fills' qty (rounded as qty is)
-    open_avg: float = 0.0  # their volume-weighted average price
-    pyr_next: int = 0  # next pyramid level index to try
-
-
-class ClosedTrade(msgspec.Struct, frozen=True, kw_only=True):
-    """Set by the fill that flattened a position; decide turns it into PositionClosed."""
-
-    fill_id: str
-    ts: int
-    side: str
-    trade_id: str
-    qty: float
-    entry_ts: int
-    entry_price: float
-    exit_price: float
-    pnl: float
-    fees: float
-    reason: str
-
-
-class Sym(msgspec.Struct, frozen=True, kw_only=True):
-    """Trading state of one symbol. `phase` is a lifecycle.Phase value."""
-
-    phase: str = "flat"
-    pos: Position | None = None
-    plan_side: str = ""
-    plan_atr: float = 0.0
-    entry_id: str | None = None
-    stop_id: str | None = None
-    stop_price: float = 0.0
-    stop_reason: str = ""
-    tp_ids: tuple[str, ...] = ()
-    pyr_id: str | None = None
-    exit_id: str | None = None
-    block_long: bool = False
-    block_short: bool = False
-    closed: ClosedTrade | None = None
-    fault: str = ""  # an illegal trigger met in evolve; decide reports it and halts
-    late_fill: str = ""  # fill id of an opening fill that landed after its position closed (decide closes it)
-
-
-EMPTY_SYM = Sym()
-
-
-class OrderRec(msgspec.Struct, frozen=True):
-    """One of our live orders (dropped once filled, canceled or rejected)."""
-
-    symbol: str
-    purpose: str
-    side: str
-    qty: float
-    filled: float = 0.0
-    cancel_requested: bool = False
+from machine.records import EMPTY_SYM, ClosedTrade, Market, OrderRec, Position, Sym, make_market
 
 
 def seen_fill(state: "State", fill_id: str) -> bool:
     return fill_id in state.fill_ids
 
 
-class State(msgspec.Struct, kw_only=True):
+class State:
+    """The fold's own record (see the module docstring); every field is set in `__init__`."""
+
     params: Params
     bar_ms: int
+    donchian_len: int  # params.donchian_len and params.atr_len, read on every bar: native fields
+    atr_len: int
     default_market: Market
-    prefix: str | None = None
-    counter: int = 0
-    cash: float = 0.0
-    anchor_day: int = -1
-    anchor_equity: float = 0.0
-    daily_loss_hit: bool = False
-    protect_only: bool = False
-    halted_all: bool = False
-    dd_emergency_day: int = -1  # UTC day number on which the daily-drawdown emergency fired (once a day)
-    ind: dict[str, Ind] = {}
-    sym: dict[str, Sym] = {}
-    orders: dict[str, OrderRec] = {}
-    markets: dict[str, Market] = {}
-    fill_ids: set[str] = set()  # every applied fill id (fills are idempotent)
-    last_fill_dup: bool = False
-    last_ended_id: str = ""  # the order the latest reject/cancel ended, for decide
-    last_ended: OrderRec | None = None
-    error_ts: tuple[int, ...] = ()
-    error_reasons: tuple[str, ...] = ()
+    prefix: str | None
+    counter: int
+    cash: float
+    anchor_day: int
+    anchor_equity: float
+    daily_loss_hit: bool
+    protect_only: bool
+    halted_all: bool
+    dd_emergency_day: int  # UTC day number on which the daily-drawdown emergency fired (once a day)
+    ind: dict[str, Ind]
+    sym: dict[str, Sym]
+    orders: dict[str, OrderRec]
+    markets: dict[str, Market]
+    fill_ids: set[str]  # every applied fill id (fills are idempotent)
+    last_fill_dup: bool
+    last_ended_id: str  # the order the latest reject/cancel ended, for decide
+    last_ended: OrderRec | None
+    error_ts: tuple[int, ...]
+    error_reasons: tuple[str, ...]
+
+    def __init__(self, params: Params, bar_ms: int, default_market: Market, cash: float) -> None:
+        self.params = params
+        self.bar_ms = bar_ms
+        self.donchian_len = params.donchian_len
+        self.atr_len = params.atr_len
+        self.default_market = default_market
+        self.prefix = None
+        self.counter = 0
+        self.cash = cash
+        self.anchor_day = -1
+        self.anchor_equity = 0.0
+        self.daily_loss_hit = False
+        self.protect_only = False
+        self.halted_all = False
+        self.dd_emergency_day = -1
+        self.ind = {}
+        self.sym = {}
+        self.orders = {}
+        self.markets = {}
+        self.fill_ids = set()
+        self.last_fill_dup = False
+        self.last_ended_id = ""
+        self.last_ended = None
+        self.error_ts = ()
+        self.error_reasons = ()
+
+    def __eq__(self, other: object) -> bool:
+        """Equal when every field is, nested records and indicator rings included (NaN equals NaN)."""
+        return isinstance(other, State) and fingerprint(self) == fingerprint(other)
+
+    def copy(self) -> "State":
+        """A shallow copy: the containers are shared until `snapshot` replaces them."""
+        other = State(self.params, self.bar_ms, self.default_market, self.cash)
+        other.prefix, other.counter = self.prefix, self.counter
+        other.anchor_day, other.anchor_equity, other.daily_loss_hit = self.anchor_day, self.anchor_equity, self.daily_loss_hit
+        other.protect_only, other.halted_all, other.dd_emergency_day = self.protect_only, self.halted_all, self.dd_emergency_day
+        other.ind, other.sym, other.orders, other.markets = self.ind, self.sym, self.orders, self.markets
+        other.fill_ids, other.last_fill_dup = self.fill_ids, self.last_fill_dup
+        other.last_ended_id, other.last_ended = self.last_ended_id, self.last_ended
+        other.error_ts, other.error_reasons = self.error_ts, self.error_reasons
+        return other
+
+
+_STATE_FIELDS = ('params', 'bar_ms', 'donchian_len', 'atr_len', 'default_market', 'prefix', 'counter', 'cash', 'anchor_day', 'anchor_equity', 'daily_loss_hit', 'protect_only', 'halted_all', 'dd_emergency_day', 'ind', 'sym', 'orders', 'markets', 'fill_ids', 'last_fill_dup', 'last_ended_id', 'last_ended', 'error_ts', 'error_reasons')
 
 
 def initial_state(params: Params) -> State:
     default_market = make_market(params.default_tick_size, params.default_step_size, 0.0,
                                  params.default_min_notional)
-    return State(params=params, bar_ms=params.bar_ms, default_market=default_market, cash=params.initial_equity)
+    return State(params, params.bar_ms, default_market, params.initial_equity)
 
 
 def unrealized(state: State) -> float:
@@ -169,10 +127,12 @@ def transition(sym: Sym, trigger: str) -> Sym:
     `halted`); an illegal trigger keeps the phase and records `fault` for decide."""
     if sym.phase == "halted" and not trigger.startswith("resume_"):
         return sym
+    new = sym.copy()  # a fresh value, filled in before anyone sees it
     try:
-        return replace(sym, phase=fire(sym.phase, trigger))
+        new.phase = fire(sym.phase, trigger)
     except IllegalTransition as exc:
-        return replace(sym, fault=str(exc))
+        new.fault = str(exc)
+    return new
 
 
 def with_sym(state: State, symbol: str, sym: Sym) -> State:
@@ -180,9 +140,19 @@ def with_sym(state: State, symbol: str, sym: Sym) -> State:
     return state
 
 
+def fingerprint(state: State) -> str:
+    """Every field of the state, nested records and indicator rings included, as text: equal
+    fingerprints mean equal states (NaN included), for proofs that a call left a state untouched."""
+    fields = [f"{name}={getattr(state, name)!r}" for name in _STATE_FIELDS if name not in ("ind", "params")]
+    inds = [f"{symbol}:{ind.values()!r}" for symbol, ind in sorted(state.ind.items())]
+    return f"params={state.params!r} " + " ".join(fields) + " ind=" + " ".join(inds)
+
+
 def snapshot(state: State) -> State:
     """An independent copy of `state` (the fold updates its own state in place); the records
     inside are frozen values, except the indicator rings, which are copied too."""
-    inds = {symbol: replace(ind, highs=list(ind.highs), lows=list(ind.lows)) for symbol, ind in state.ind.items()}
-    return replace(state, ind=inds, sym=dict(state.sym), orders=dict(state.orders), markets=dict(state.markets),
-                   fill_ids=set(state.fill_ids))
+    other = state.copy()
+    other.ind = {symbol: ind.copy() for symbol, ind in state.ind.items()}
+    other.sym, other.orders, other.markets = dict(state.sym), dict(state.orders), dict(state.markets)
+    other.fill_ids = set(state.fill_ids)
+    return other
