@@ -3,13 +3,20 @@
 
 FROM python:3.11-slim AS build
 WORKDIR /src
-COPY pyproject.toml README.md ./
+# gcc compiles the decision core (build_core.py, mypyc); only this stage has it.
+# hadolint ignore=DL3008
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends gcc libc6-dev \
+    && rm -rf /var/lib/apt/lists/*
+COPY pyproject.toml README.md build_core.py ./
 COPY journal/ journal/
 COPY machine/ machine/
 COPY projections/ projections/
 COPY exchange/ exchange/
 COPY cli/ cli/
-RUN pip wheel --no-cache-dir --wheel-dir /wheels .
+RUN pip install --no-cache-dir "mypy>=1.10" "setuptools>=68" \
+    && python build_core.py --force \
+    && pip wheel --no-cache-dir --wheel-dir /wheels .
 
 FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 \
