@@ -16,9 +16,12 @@ from machine.risk import step_decimals
 
 _FIELD_NAMES: dict[str, tuple[str, ...]] = {
     "Market": ('tick', 'step', 'min_qty', 'min_notional', 'tick_dec', 'step_dec',),
-    "Position": ('side', 'qty', 'avg_price', 'entry_price', 'entry_ts', 'entry_atr', 'initial_qty', 'trade_id', 'fees', 'realized', 'exit_value', 'exit_qty', 'adds', 'open_qty', 'open_avg', 'pyr_next',),
-    "ClosedTrade": ('fill_id', 'ts', 'side', 'trade_id', 'qty', 'entry_ts', 'entry_price', 'exit_price', 'pnl', 'fees', 'reason',),
-    "Sym": ('phase', 'pos', 'plan_side', 'plan_atr', 'entry_id', 'stop_id', 'stop_price', 'stop_reason', 'tp_ids', 'pyr_id', 'exit_id', 'block_long', 'block_short', 'closed', 'fault', 'late_fill',),
+    "Position": ('side', 'qty', 'avg_price', 'entry_price', 'entry_ts', 'entry_atr', 'initial_qty', 'trade_id',
+                 'fees', 'realized', 'exit_value', 'exit_qty', 'adds', 'open_qty', 'open_avg', 'pyr_next',),
+    "ClosedTrade": ('fill_id', 'ts', 'side', 'trade_id', 'qty', 'entry_ts', 'entry_price', 'exit_price', 'pnl',
+                    'fees', 'reason',),
+    "Sym": ('phase', 'pos', 'plan_side', 'plan_atr', 'entry_id', 'stop_id', 'stop_price', 'stop_reason', 'tp_ids',
+            'pyr_id', 'exit_id', 'block_long', 'block_short', 'closed', 'fault', 'late_fill',),
     "OrderRec": ('symbol', 'purpose', 'side', 'qty', 'filled', 'cancel_requested',),
 }
 
@@ -26,8 +29,8 @@ R = TypeVar("R")
 
 
 def replace(record: R, **changes: Any) -> R:
-    """A copy of `record` with `changes` (msgspec.structs.replace for these records; events, which
-    are msgspec Structs, go to msgspec's own)."""
+    """A copy of `record` with `changes`: msgspec.structs.replace for these records (events, which are
+    msgspec Structs, go to msgspec's own). The per-bar paths copy and fill a record instead."""
     if isinstance(record, msgspec.Struct):
         return msgspec.structs.replace(record, **changes)
     new = record.copy()  # type: ignore[attr-defined]
@@ -36,7 +39,25 @@ def replace(record: R, **changes: Any) -> R:
     return new
 
 
-class Market:
+class Record:
+    """Value semantics for the records below: equal when their fields are, shown with their names.
+    Each lists its fields in `values()` and copies itself field by field (`copy`): compiled, both
+    are native reads, where a generic copy would look every field up by name."""
+
+    __slots__ = ()
+
+    def values(self) -> tuple:
+        raise NotImplementedError
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self) and self.values() == other.values()  # type: ignore[attr-defined]
+
+    def __repr__(self) -> str:
+        name = type(self).__name__
+        return f"{name}(" + ", ".join(f"{n}={v!r}" for n, v in zip(_FIELD_NAMES[name], self.values())) + ")"
+
+
+class Market(Record):
     """Venue rules of one symbol: tick and step with their decimals, minimum quantity and notional."""
 
     __slots__ = ('tick', 'step', 'min_qty', 'min_notional', 'tick_dec', 'step_dec',)
@@ -48,7 +69,8 @@ class Market:
     tick_dec: int
     step_dec: int
 
-    def __init__(self, tick: float, step: float, min_qty: float, min_notional: float, tick_dec: int, step_dec: int) -> None:
+    def __init__(self, tick: float, step: float, min_qty: float, min_notional: float, tick_dec: int,
+                 step_dec: int) -> None:
         self.tick = tick
         self.step = step
         self.min_qty = min_qty
@@ -62,21 +84,16 @@ class Market:
     def values(self) -> tuple:
         return (self.tick, self.step, self.min_qty, self.min_notional, self.tick_dec, self.step_dec,)
 
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Market) and self.values() == other.values()
 
-    def __repr__(self) -> str:
-        return "Market(" + ", ".join(f"{n}={v!r}" for n, v in zip(_FIELD_NAMES[type(self).__name__], self.values())) + ")"
-
-
-class Position:
+class Position(Record):
     """An open position. avg_price is the average cost of what is still held (what unrealized and
     realized pnl are measured against); entry_price is the average of the entry order's fills (stops,
     pyramid levels and take-profits are placed from it). open_qty / open_avg cover every opening fill
     of the trade (entry, pyramid, late) and ignore exits: the trade's total entry quantity and its
     volume-weighted average entry, which PositionClosed reports as entry_price."""
 
-    __slots__ = ('side', 'qty', 'avg_price', 'entry_price', 'entry_ts', 'entry_atr', 'initial_qty', 'trade_id', 'fees', 'realized', 'exit_value', 'exit_qty', 'adds', 'open_qty', 'open_avg', 'pyr_next',)
+    __slots__ = ('side', 'qty', 'avg_price', 'entry_price', 'entry_ts', 'entry_atr', 'initial_qty', 'trade_id',
+                 'fees', 'realized', 'exit_value', 'exit_qty', 'adds', 'open_qty', 'open_avg', 'pyr_next',)
 
     side: str
     qty: float
@@ -95,7 +112,10 @@ class Position:
     open_avg: float  # their volume-weighted average price
     pyr_next: int  # next pyramid level index to try
 
-    def __init__(self, *, side: str, qty: float, avg_price: float, entry_price: float, entry_ts: int, entry_atr: float, initial_qty: float, trade_id: str, fees: float = 0.0, realized: float = 0.0, exit_value: float = 0.0, exit_qty: float = 0.0, adds: int = 0, open_qty: float = 0.0, open_avg: float = 0.0, pyr_next: int = 0) -> None:
+    def __init__(self, *, side: str, qty: float, avg_price: float, entry_price: float, entry_ts: int, entry_atr:
+                 float, initial_qty: float, trade_id: str, fees: float = 0.0, realized: float = 0.0, exit_value: float
+                 = 0.0, exit_qty: float = 0.0, adds: int = 0, open_qty: float = 0.0, open_avg: float = 0.0, pyr_next:
+                 int = 0) -> None:
         self.side = side
         self.qty = qty
         self.avg_price = avg_price
@@ -114,22 +134,23 @@ class Position:
         self.pyr_next = pyr_next
 
     def copy(self) -> Position:
-        return Position(side=self.side, qty=self.qty, avg_price=self.avg_price, entry_price=self.entry_price, entry_ts=self.entry_ts, entry_atr=self.entry_atr, initial_qty=self.initial_qty, trade_id=self.trade_id, fees=self.fees, realized=self.realized, exit_value=self.exit_value, exit_qty=self.exit_qty, adds=self.adds, open_qty=self.open_qty, open_avg=self.open_avg, pyr_next=self.pyr_next)
+        return Position(side=self.side, qty=self.qty, avg_price=self.avg_price, entry_price=self.entry_price,
+                        entry_ts=self.entry_ts, entry_atr=self.entry_atr, initial_qty=self.initial_qty,
+                        trade_id=self.trade_id, fees=self.fees, realized=self.realized, exit_value=self.exit_value,
+                        exit_qty=self.exit_qty, adds=self.adds, open_qty=self.open_qty, open_avg=self.open_avg,
+                        pyr_next=self.pyr_next)
 
     def values(self) -> tuple:
-        return (self.side, self.qty, self.avg_price, self.entry_price, self.entry_ts, self.entry_atr, self.initial_qty, self.trade_id, self.fees, self.realized, self.exit_value, self.exit_qty, self.adds, self.open_qty, self.open_avg, self.pyr_next,)
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Position) and self.values() == other.values()
-
-    def __repr__(self) -> str:
-        return "Position(" + ", ".join(f"{n}={v!r}" for n, v in zip(_FIELD_NAMES[type(self).__name__], self.values())) + ")"
+        return (self.side, self.qty, self.avg_price, self.entry_price, self.entry_ts, self.entry_atr,
+                self.initial_qty, self.trade_id, self.fees, self.realized, self.exit_value, self.exit_qty, self.adds,
+                self.open_qty, self.open_avg, self.pyr_next,)
 
 
-class ClosedTrade:
+class ClosedTrade(Record):
     """Set by the fill that flattened a position; decide turns it into PositionClosed."""
 
-    __slots__ = ('fill_id', 'ts', 'side', 'trade_id', 'qty', 'entry_ts', 'entry_price', 'exit_price', 'pnl', 'fees', 'reason',)
+    __slots__ = ('fill_id', 'ts', 'side', 'trade_id', 'qty', 'entry_ts', 'entry_price', 'exit_price', 'pnl', 'fees',
+                 'reason',)
 
     fill_id: str
     ts: int
@@ -143,7 +164,8 @@ class ClosedTrade:
     fees: float
     reason: str
 
-    def __init__(self, *, fill_id: str, ts: int, side: str, trade_id: str, qty: float, entry_ts: int, entry_price: float, exit_price: float, pnl: float, fees: float, reason: str) -> None:
+    def __init__(self, *, fill_id: str, ts: int, side: str, trade_id: str, qty: float, entry_ts: int, entry_price:
+                 float, exit_price: float, pnl: float, fees: float, reason: str) -> None:
         self.fill_id = fill_id
         self.ts = ts
         self.side = side
@@ -157,22 +179,20 @@ class ClosedTrade:
         self.reason = reason
 
     def copy(self) -> ClosedTrade:
-        return ClosedTrade(fill_id=self.fill_id, ts=self.ts, side=self.side, trade_id=self.trade_id, qty=self.qty, entry_ts=self.entry_ts, entry_price=self.entry_price, exit_price=self.exit_price, pnl=self.pnl, fees=self.fees, reason=self.reason)
+        return ClosedTrade(fill_id=self.fill_id, ts=self.ts, side=self.side, trade_id=self.trade_id, qty=self.qty,
+                           entry_ts=self.entry_ts, entry_price=self.entry_price, exit_price=self.exit_price,
+                           pnl=self.pnl, fees=self.fees, reason=self.reason)
 
     def values(self) -> tuple:
-        return (self.fill_id, self.ts, self.side, self.trade_id, self.qty, self.entry_ts, self.entry_price, self.exit_price, self.pnl, self.fees, self.reason,)
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, ClosedTrade) and self.values() == other.values()
-
-    def __repr__(self) -> str:
-        return "ClosedTrade(" + ", ".join(f"{n}={v!r}" for n, v in zip(_FIELD_NAMES[type(self).__name__], self.values())) + ")"
+        return (self.fill_id, self.ts, self.side, self.trade_id, self.qty, self.entry_ts, self.entry_price,
+                self.exit_price, self.pnl, self.fees, self.reason,)
 
 
-class Sym:
+class Sym(Record):
     """Trading state of one symbol. `phase` is a lifecycle.Phase value."""
 
-    __slots__ = ('phase', 'pos', 'plan_side', 'plan_atr', 'entry_id', 'stop_id', 'stop_price', 'stop_reason', 'tp_ids', 'pyr_id', 'exit_id', 'block_long', 'block_short', 'closed', 'fault', 'late_fill',)
+    __slots__ = ('phase', 'pos', 'plan_side', 'plan_atr', 'entry_id', 'stop_id', 'stop_price', 'stop_reason',
+                 'tp_ids', 'pyr_id', 'exit_id', 'block_long', 'block_short', 'closed', 'fault', 'late_fill',)
 
     phase: str
     pos: Position | None
@@ -191,7 +211,11 @@ class Sym:
     fault: str  # an illegal trigger met in evolve; decide reports it and halts
     late_fill: str  # fill id of an opening fill that landed after its position closed (decide closes it)
 
-    def __init__(self, *, phase: str = "flat", pos: Position | None = None, plan_side: str = "", plan_atr: float = 0.0, entry_id: str | None = None, stop_id: str | None = None, stop_price: float = 0.0, stop_reason: str = "", tp_ids: tuple[str, ...] = (), pyr_id: str | None = None, exit_id: str | None = None, block_long: bool = False, block_short: bool = False, closed: ClosedTrade | None = None, fault: str = "", late_fill: str = "") -> None:
+    def __init__(self, *, phase: str = "flat", pos: Position | None = None, plan_side: str = "", plan_atr: float =
+                 0.0, entry_id: str | None = None, stop_id: str | None = None, stop_price: float = 0.0, stop_reason:
+                 str = "", tp_ids: tuple[str, ...] = (), pyr_id: str | None = None, exit_id: str | None = None,
+                 block_long: bool = False, block_short: bool = False, closed: ClosedTrade | None = None, fault: str =
+                 "", late_fill: str = "") -> None:
         self.phase = phase
         self.pos = pos
         self.plan_side = plan_side
@@ -210,19 +234,19 @@ class Sym:
         self.late_fill = late_fill
 
     def copy(self) -> Sym:
-        return Sym(phase=self.phase, pos=self.pos, plan_side=self.plan_side, plan_atr=self.plan_atr, entry_id=self.entry_id, stop_id=self.stop_id, stop_price=self.stop_price, stop_reason=self.stop_reason, tp_ids=self.tp_ids, pyr_id=self.pyr_id, exit_id=self.exit_id, block_long=self.block_long, block_short=self.block_short, closed=self.closed, fault=self.fault, late_fill=self.late_fill)
+        return Sym(phase=self.phase, pos=self.pos, plan_side=self.plan_side, plan_atr=self.plan_atr,
+                   entry_id=self.entry_id, stop_id=self.stop_id, stop_price=self.stop_price,
+                   stop_reason=self.stop_reason, tp_ids=self.tp_ids, pyr_id=self.pyr_id, exit_id=self.exit_id,
+                   block_long=self.block_long, block_short=self.block_short, closed=self.closed, fault=self.fault,
+                   late_fill=self.late_fill)
 
     def values(self) -> tuple:
-        return (self.phase, self.pos, self.plan_side, self.plan_atr, self.entry_id, self.stop_id, self.stop_price, self.stop_reason, self.tp_ids, self.pyr_id, self.exit_id, self.block_long, self.block_short, self.closed, self.fault, self.late_fill,)
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Sym) and self.values() == other.values()
-
-    def __repr__(self) -> str:
-        return "Sym(" + ", ".join(f"{n}={v!r}" for n, v in zip(_FIELD_NAMES[type(self).__name__], self.values())) + ")"
+        return (self.phase, self.pos, self.plan_side, self.plan_atr, self.entry_id, self.stop_id, self.stop_price,
+                self.stop_reason, self.tp_ids, self.pyr_id, self.exit_id, self.block_long, self.block_short,
+                self.closed, self.fault, self.late_fill,)
 
 
-class OrderRec:
+class OrderRec(Record):
     """One of our live orders (dropped once filled, canceled or rejected)."""
 
     __slots__ = ('symbol', 'purpose', 'side', 'qty', 'filled', 'cancel_requested',)
@@ -234,7 +258,8 @@ class OrderRec:
     filled: float
     cancel_requested: bool
 
-    def __init__(self, symbol: str, purpose: str, side: str, qty: float, filled: float = 0.0, cancel_requested: bool = False) -> None:
+    def __init__(self, symbol: str, purpose: str, side: str, qty: float, filled: float = 0.0, cancel_requested: bool =
+                 False) -> None:
         self.symbol = symbol
         self.purpose = purpose
         self.side = side
@@ -247,12 +272,6 @@ class OrderRec:
 
     def values(self) -> tuple:
         return (self.symbol, self.purpose, self.side, self.qty, self.filled, self.cancel_requested,)
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, OrderRec) and self.values() == other.values()
-
-    def __repr__(self) -> str:
-        return "OrderRec(" + ", ".join(f"{n}={v!r}" for n, v in zip(_FIELD_NAMES[type(self).__name__], self.values())) + ")"
 
 
 def make_market(tick: float, step: float, min_qty: float, min_notional: float) -> Market:
