@@ -1,12 +1,13 @@
-"""Compile the decision core (`machine/`) to C with mypyc: the same source, about 2× faster.
+"""Compile the per-record hot paths to C with mypyc: the same source, about 2× faster.
 
-The core is the per-bar hot path of backtests, `journal replay` and tuning. mypyc compiles
+The decision core (`machine/`) and the journal's framing loops (`journal/batch.py`,
+`journal/scan.py`) are the hot paths of backtests, `journal replay` and tuning. mypyc compiles
 the very modules that run interpreted (no second implementation): `State`, `Ind` and the
-records in `machine.records` become native classes whose fields are read at a fixed
-offset. The compiled modules go to `machine/_native/` with a manifest of the sources they
-were built from; `machine/__init__.py` loads them only while every one of those sources is
-unchanged, so an edit falls back to the interpreted core until the next build, never runs
-stale code. Both give byte-identical journals (tests/test_core_compiled.py).
+records in `machine.records` become native classes whose fields are read at a fixed offset.
+The compiled modules go to `<package>/_native/` with a manifest of the sources they were built
+from; `journal/native.py` loads them only while every one of those sources is unchanged, so an
+edit falls back to the interpreted code until the next build, never runs stale code. Both give
+byte-identical journals (tests/test_core_compiled.py).
 
     python build_core.py            build when missing or stale (what bootstrap.sh runs)
     python build_core.py --force    rebuild
@@ -29,10 +30,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT))
 
-from machine import NATIVE_DIR, manifest_sources, native_is_current, source_digest  # noqa: E402
-from machine import COMPILED_MODULES  # noqa: E402
-
-GROUP = "machine._core"  # the one shared library holding every compiled module
+from journal.native import (  # noqa: E402
+    COMPILED_MODULES,
+    GROUP,
+    MANIFEST,
+    manifest_sources,
+    native_dir,
+    native_is_current,
+    source_digest,
+)
 MYPY_CONFIG = """\
 [mypy]
 python_version = 3.11
@@ -41,6 +47,9 @@ ignore_missing_imports = true
 
 [mypy-journal.*]
 ignore_errors = true
+
+[mypy-journal.batch,journal.scan]
+ignore_errors = false
 
 [mypy-machine.lifecycle]
 ignore_errors = true
@@ -53,7 +62,8 @@ disable_error_code = arg-type, operator, attr-defined
 
 
 def clean() -> None:
-    shutil.rmtree(NATIVE_DIR, ignore_errors=True)
+    for package in COMPILED_MODULES:
+        shutil.rmtree(native_dir(package), ignore_errors=True)
 
 
 def build() -> int:
@@ -72,7 +82,7 @@ def build() -> int:
         cwd = os.getcwd()
         os.chdir(ROOT)  # mypyc names modules by their path relative to the working directory
         try:
-            paths = [f"machine/{name}.py" for name in COMPILED_MODULES]
+            paths = [f"{package}/{name}.py" for package, names in COMPILED_MODULES.items() for name in names]
             extensions = mypycify(["--config-file", str(config), *paths], opt_level="3", group_name=GROUP,
                                   verbose=False)
             dist = Distribution({"name": "machine-core", "ext_modules": extensions})
@@ -85,18 +95,22 @@ def build() -> int:
             return 1
         finally:
             os.chdir(cwd)
-        built = Path(tmp) / "lib" / "machine"
-        staging = NATIVE_DIR.with_name("_native.new")
-        shutil.rmtree(staging, ignore_errors=True)
-        staging.mkdir()
-        for lib in built.glob("*.so"):
-            shutil.copy2(lib, staging / lib.name)
-        manifest = {"abi": sys.implementation.cache_tag, "sources": {
-            name: source_digest(name) for name in manifest_sources()}}
-        (staging / "manifest.json").write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n")
+        staged = {}
+        for package in COMPILED_MODULES:  # stage every package first: a failed copy leaves the old build whole
+            staging = native_dir(package).with_name("_native.new")
+            shutil.rmtree(staging, ignore_errors=True)
+            staging.mkdir()
+            for lib in (Path(tmp) / "lib" / package).glob("*.so"):
+                shutil.copy2(lib, staging / lib.name)
+            staged[package] = staging
+        manifest = {"abi": sys.implementation.cache_tag,
+                    "sources": {path: source_digest(path) for path in manifest_sources()}}
+        (staged["journal"] / MANIFEST.name).write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n")
         clean()
-        staging.rename(NATIVE_DIR)
-    print(f"build_core: compiled {len(COMPILED_MODULES)} modules of machine/ into {NATIVE_DIR.relative_to(ROOT)}",
+        for package, staging in staged.items():
+            staging.rename(native_dir(package))
+    count = sum(len(names) for names in COMPILED_MODULES.values())
+    print(f"build_core: compiled {count} modules ({', '.join(COMPILED_MODULES)}) into <package>/_native",
           file=sys.stderr)
     return 0
 

@@ -1,7 +1,8 @@
-"""The compiled core (build_core.py) is the interpreted core, only faster.
+"""The compiled modules (build_core.py: the decision core, the journal's framing loops) are the
+interpreted ones, only faster.
 
-It must decide byte for byte what the interpreted modules decide, load only while it was built from
-the sources on disk, and never be needed: without it the interpreted core runs.
+They must write byte for byte the journal the interpreted modules write, load only while they were
+built from the sources on disk, and never be needed: without them the interpreted code runs.
 """
 from __future__ import annotations
 
@@ -14,13 +15,13 @@ from pathlib import Path
 
 import pytest
 
-import machine
+from journal import native
 from journal.stats import journal_stats
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "tests" / "data" / "ohlcv"
 
-needs_build = pytest.mark.skipif(not (machine.NATIVE_DIR / "manifest.json").exists(),
+needs_build = pytest.mark.skipif(not native.MANIFEST.exists(),
                                  reason="the compiled core is not built here (python build_core.py)")
 
 
@@ -29,9 +30,11 @@ def _backtest_digest(tmp_path: Path, core: str) -> tuple[str, bool]:
     and whether that process ran the compiled core."""
     env = {**os.environ, "BOT_CORE": core}
     journal = tmp_path / f"j-{core}"
-    code = ("import sys, machine; from cli.main import bot_main; sys.argv = ['bot', *sys.argv[1:]]\n"
+    code = ("import sys, machine, journal; from cli.main import bot_main; sys.argv = ['bot', *sys.argv[1:]]\n"
             "try:\n    bot_main()\nexcept SystemExit as exc:\n    assert not exc.code, exc.code\n"
-            "import machine.decider as d; print('COMPILED', machine.COMPILED, d.__file__.endswith('.so'))")
+            "import machine.decider as d, journal.batch as b\n"
+            "loaded = d.__file__.endswith('.so') and b.__file__.endswith('.so')\n"
+            "print('COMPILED', machine.COMPILED and journal.COMPILED, loaded)")
     run = subprocess.run([sys.executable, "-c", code, "backtest", "--data", str(DATA), "--symbols", "BTC/USDT",
                           "ETH/USDT", "--timeframe", "1h", "--journal", str(journal), "--json"],
                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
@@ -45,7 +48,7 @@ def _backtest_digest(tmp_path: Path, core: str) -> tuple[str, bool]:
 def test_compiled_and_interpreted_cores_write_the_same_journal(tmp_path):
     compiled_digest, ran_compiled = _backtest_digest(tmp_path, "compiled")
     interpreted_digest, ran_interpreted = _backtest_digest(tmp_path, "interpreted")
-    if machine.native_is_current():
+    if native.native_is_current():
         assert ran_compiled, "a current build must be loaded"
     assert not ran_interpreted, "BOT_CORE=interpreted must load the .py modules"
     assert compiled_digest == interpreted_digest
@@ -59,8 +62,8 @@ def _copy_tree(dest: Path) -> Path:
 
 
 def _is_current_in(tree: Path) -> tuple[bool, bool]:
-    code = ("import machine, machine.decider as d; "
-            "print(machine.native_is_current(), machine.COMPILED and d.__file__.endswith('.so'))")
+    code = ("import machine, journal.native as n, journal.scan as s, machine.decider as d; "
+            "print(n.native_is_current(), n.ENABLED and d.__file__.endswith('.so') and s.__file__.endswith('.so'))")
     env = {key: value for key, value in os.environ.items() if key != "BOT_CORE"}
     out = subprocess.run([sys.executable, "-c", code], cwd=tree, env={**env, "PYTHONPATH": str(tree)},
                          capture_output=True, text=True, timeout=60)
@@ -71,7 +74,7 @@ def _is_current_in(tree: Path) -> tuple[bool, bool]:
 
 @needs_build
 def test_an_edited_core_source_runs_interpreted_until_rebuilt(tmp_path):
-    if not machine.native_is_current():
+    if not native.native_is_current():
         pytest.skip("the build here is stale: bootstrap.sh rebuilds it")
     tree = _copy_tree(tmp_path)
     assert _is_current_in(tree) == (True, True)
@@ -87,10 +90,12 @@ def test_an_edited_core_source_runs_interpreted_until_rebuilt(tmp_path):
 
 def test_a_manifest_for_another_interpreter_is_not_loaded(tmp_path):
     tree = _copy_tree(tmp_path)
-    native = tree / "machine" / "_native"
-    native.mkdir(exist_ok=True)
-    sources = {path: machine.source_digest(path) for path in machine.manifest_sources()}
-    (native / "manifest.json").write_text(json.dumps({"abi": "cpython-0", "sources": sources}))
+    manifest = tree / "journal" / "_native" / "manifest.json"
+    manifest.parent.mkdir(exist_ok=True)
+    sources = {path: native.source_digest(path) for path in native.manifest_sources()}
+    manifest.write_text(json.dumps({"abi": sys.implementation.cache_tag, "sources": sources}))
+    assert _is_current_in(tree)[0] is True  # the control: this manifest describes the tree
+    manifest.write_text(json.dumps({"abi": "cpython-0", "sources": sources}))
     assert _is_current_in(tree)[0] is False
-    (native / "manifest.json").write_text("{not json")
+    manifest.write_text("{not json")
     assert _is_current_in(tree)[0] is False

@@ -1,0 +1,74 @@
+"""Which compiled modules this process runs (build_core.py compiles them with mypyc).
+
+The per-input hot paths, the decision core (`machine/`) and the journal's framing loops
+(`journal/batch.py` writing, `journal/scan.py` reading), compile from the very source that runs
+interpreted. The build writes each package's modules to `<package>/_native/` and one manifest of
+the sources they were built from. A package puts its `_native/` first on its path only while every
+one of those sources is unchanged and the interpreter ABI matches, so an edited module runs
+interpreted until the next build instead of running stale code.
+
+`BOT_CORE=interpreted` forces the interpreted modules: read once, here, at import. It picks *how*
+the code runs, never *what* it decides or writes (both give byte-identical journals:
+tests/test_core_compiled.py).
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent  # the folder holding the packages (repo root or site-packages)
+COMPILED_MODULES: dict[str, tuple[str, ...]] = {
+    "journal": ("batch", "scan"),
+    "machine": ("records", "indicators", "state", "ids", "risk", "emit", "fills", "evolve_orders", "evolve_ops",
+                "evolve", "decide_orders", "emergency", "emergency_reconcile", "decide_ops", "decide_bar",
+                "decider"),
+}
+"""Per package, the modules mypyc compiles: every module of the per-record paths. The rest (params and
+lifecycle, which are msgspec/transitions classes; the event schema; the seed facades; the shell) stay
+interpreted."""
+COMPILED_AGAINST = ("machine/params.py", "machine/lifecycle.py", "journal/events.py", "journal/record.py",
+                    "journal/codec.py", "journal/framing.py", "journal/errors.py", "journal/upcast.py",
+                    "journal/secrets_guard.py")
+"""Interpreted modules whose types the compiled ones were checked against: an edit there counts too."""
+GROUP = "journal._core"  # the one shared library holding every compiled module (in journal/_native)
+
+
+def native_dir(package: str) -> Path:
+    return ROOT / package / "_native"
+
+
+MANIFEST = native_dir("journal") / "manifest.json"
+
+
+def manifest_sources() -> list[str]:
+    own = [f"{package}/{name}.py" for package, names in COMPILED_MODULES.items() for name in names]
+    return [*own, *COMPILED_AGAINST]
+
+
+def source_digest(relative: str) -> str:
+    return hashlib.sha256((ROOT / relative).read_bytes()).hexdigest()
+
+
+def native_is_current() -> bool:
+    """True when the build on disk was made from exactly the sources on disk, for this interpreter."""
+    try:
+        manifest = json.loads(MANIFEST.read_text())
+        return (manifest.get("abi") == sys.implementation.cache_tag
+                and sorted(manifest["sources"]) == sorted(manifest_sources())
+                and all(source_digest(path) == digest for path, digest in manifest["sources"].items()))
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return False
+
+
+ENABLED = os.environ.get("BOT_CORE", "") != "interpreted" and native_is_current()
+"""Whether this process runs the compiled modules (all of them or none)."""
+
+
+def activate(package: str, path: list[str]) -> bool:
+    """Called by a package's __init__ with its __path__: put its compiled modules first when enabled."""
+    if ENABLED:
+        path.insert(0, str(native_dir(package)))
+    return ENABLED
