@@ -104,6 +104,7 @@ def build() -> int:
                 shutil.copy2(lib, staging / lib.name)
             staged[package] = staging
         manifest = {"abi": sys.implementation.cache_tag,
+                    "modules": {package: list(names) for package, names in COMPILED_MODULES.items()},
                     "sources": {path: source_digest(path) for path in manifest_sources()}}
         (staged["journal"] / MANIFEST.name).write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n")
         clean()

@@ -57,6 +57,7 @@ def native_is_current() -> bool:
     try:
         manifest = json.loads(MANIFEST.read_text())
         return (manifest.get("abi") == sys.implementation.cache_tag
+                and manifest.get("modules") == {package: list(names) for package, names in COMPILED_MODULES.items()}
                 and sorted(manifest["sources"]) == sorted(manifest_sources())
                 and all(source_digest(path) == digest for path, digest in manifest["sources"].items()))
     except (OSError, ValueError, KeyError, TypeError, AttributeError):

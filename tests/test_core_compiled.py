@@ -88,14 +88,18 @@ def test_an_edited_core_source_runs_interpreted_until_rebuilt(tmp_path):
     assert _is_current_in(tree) == (False, False)
 
 
-def test_a_manifest_for_another_interpreter_is_not_loaded(tmp_path):
+def test_a_manifest_for_another_interpreter_or_module_set_is_not_loaded(tmp_path):
     tree = _copy_tree(tmp_path)
     manifest = tree / "journal" / "_native" / "manifest.json"
     manifest.parent.mkdir(exist_ok=True)
     sources = {path: native.source_digest(path) for path in native.manifest_sources()}
-    manifest.write_text(json.dumps({"abi": sys.implementation.cache_tag, "sources": sources}))
+    modules = {package: list(names) for package, names in native.COMPILED_MODULES.items()}
+    good = {"abi": sys.implementation.cache_tag, "modules": modules, "sources": sources}
+    manifest.write_text(json.dumps(good))
     assert _is_current_in(tree)[0] is True  # the control: this manifest describes the tree
-    manifest.write_text(json.dumps({"abi": "cpython-0", "sources": sources}))
+    manifest.write_text(json.dumps({**good, "abi": "cpython-0"}))
     assert _is_current_in(tree)[0] is False
+    manifest.write_text(json.dumps({**good, "modules": {**modules, "journal": ["scan"]}}))
+    assert _is_current_in(tree)[0] is False  # built for another set of modules
     manifest.write_text("{not json")
     assert _is_current_in(tree)[0] is False
