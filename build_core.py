@@ -1,7 +1,6 @@
-"""Compile the per-record hot paths to C with mypyc: the same source, about 2× faster.
+"""Compile the decision core (`machine/`) to C with mypyc: the same source, about 2× faster.
 
-The decision core (`machine/`) and the journal's framing loops (`journal/batch.py`,
-`journal/scan.py`) are the hot paths of backtests, `journal replay` and tuning. mypyc compiles
+The core is the per-input hot path of backtests, `journal replay` and tuning. mypyc compiles
 the very modules that run interpreted (no second implementation): `State`, `Ind` and the
 records in `machine.records` become native classes whose fields are read at a fixed offset.
 The compiled modules go to `<package>/_native/` with a manifest of the sources they were built
@@ -34,6 +33,7 @@ from journal.native import (  # noqa: E402
     COMPILED_MODULES,
     GROUP,
     MANIFEST,
+    MANIFEST_PACKAGE,
     manifest_sources,
     native_dir,
     native_is_current,
@@ -47,9 +47,6 @@ ignore_missing_imports = true
 
 [mypy-journal.*]
 ignore_errors = true
-
-[mypy-journal.batch,journal.scan]
-ignore_errors = false
 
 [mypy-machine.lifecycle]
 ignore_errors = true
@@ -106,7 +103,8 @@ def build() -> int:
         manifest = {"abi": sys.implementation.cache_tag,
                     "modules": {package: list(names) for package, names in COMPILED_MODULES.items()},
                     "sources": {path: source_digest(path) for path in manifest_sources()}}
-        (staged["journal"] / MANIFEST.name).write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n")
+        manifest_text = json.dumps(manifest, indent=1, sort_keys=True) + "\n"
+        (staged[MANIFEST_PACKAGE] / MANIFEST.name).write_text(manifest_text)
         clean()
         for package, staging in staged.items():
             staging.rename(native_dir(package))

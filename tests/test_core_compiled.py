@@ -1,5 +1,4 @@
-"""The compiled modules (build_core.py: the decision core, the journal's framing loops) are the
-interpreted ones, only faster.
+"""The compiled core (build_core.py) is the interpreted core, only faster.
 
 They must write byte for byte the journal the interpreted modules write, load only while they were
 built from the sources on disk, and never be needed: without them the interpreted code runs.
@@ -30,11 +29,10 @@ def _backtest_digest(tmp_path: Path, core: str) -> tuple[str, bool]:
     and whether that process ran the compiled core."""
     env = {**os.environ, "BOT_CORE": core}
     journal = tmp_path / f"j-{core}"
-    code = ("import sys, machine, journal; from cli.main import bot_main; sys.argv = ['bot', *sys.argv[1:]]\n"
+    code = ("import sys, machine; from cli.main import bot_main; sys.argv = ['bot', *sys.argv[1:]]\n"
             "try:\n    bot_main()\nexcept SystemExit as exc:\n    assert not exc.code, exc.code\n"
-            "import machine.decider as d, journal.batch as b\n"
-            "loaded = d.__file__.endswith('.so') and b.__file__.endswith('.so')\n"
-            "print('COMPILED', machine.COMPILED and journal.COMPILED, loaded)")
+            "import machine.decider as d\n"
+            "print('COMPILED', machine.COMPILED, d.__file__.endswith('.so'))")
     run = subprocess.run([sys.executable, "-c", code, "backtest", "--data", str(DATA), "--symbols", "BTC/USDT",
                           "ETH/USDT", "--timeframe", "1h", "--journal", str(journal), "--json"],
                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
@@ -62,8 +60,8 @@ def _copy_tree(dest: Path) -> Path:
 
 
 def _is_current_in(tree: Path) -> tuple[bool, bool]:
-    code = ("import machine, journal.native as n, journal.scan as s, machine.decider as d; "
-            "print(n.native_is_current(), n.ENABLED and d.__file__.endswith('.so') and s.__file__.endswith('.so'))")
+    code = ("import machine, journal.native as n, machine.decider as d; "
+            "print(n.native_is_current(), n.ENABLED and d.__file__.endswith('.so'))")
     env = {key: value for key, value in os.environ.items() if key != "BOT_CORE"}
     out = subprocess.run([sys.executable, "-c", code], cwd=tree, env={**env, "PYTHONPATH": str(tree)},
                          capture_output=True, text=True, timeout=60)
@@ -90,7 +88,7 @@ def test_an_edited_core_source_runs_interpreted_until_rebuilt(tmp_path):
 
 def test_a_manifest_for_another_interpreter_or_module_set_is_not_loaded(tmp_path):
     tree = _copy_tree(tmp_path)
-    manifest = tree / "journal" / "_native" / "manifest.json"
+    manifest = tree / native.MANIFEST.relative_to(native.ROOT)
     manifest.parent.mkdir(exist_ok=True)
     sources = {path: native.source_digest(path) for path in native.manifest_sources()}
     modules = {package: list(names) for package, names in native.COMPILED_MODULES.items()}
@@ -99,7 +97,7 @@ def test_a_manifest_for_another_interpreter_or_module_set_is_not_loaded(tmp_path
     assert _is_current_in(tree)[0] is True  # the control: this manifest describes the tree
     manifest.write_text(json.dumps({**good, "abi": "cpython-0"}))
     assert _is_current_in(tree)[0] is False
-    manifest.write_text(json.dumps({**good, "modules": {**modules, "journal": ["scan"]}}))
+    manifest.write_text(json.dumps({**good, "modules": {**modules, "machine": ["decider"]}}))
     assert _is_current_in(tree)[0] is False  # built for another set of modules
     manifest.write_text("{not json")
     assert _is_current_in(tree)[0] is False
