@@ -159,5 +159,5 @@ def last_indicators(ts, high, low, close, dlen: int, alen: int) -> Ind:
 def atr(df, length: int = 14) -> float:
     """The seed's `indicators.atr(df, n)`: Wilder's ATR at the frame's last bar (NaN while warming up),
     by the bot's own recurrence. `df` has high/low/close columns (a pandas DataFrame or a dict of lists)."""
-    high, low, close = (list(map(float, df[name])) for name in ("high", "low", "close"))
+    high, low, close = [list(map(float, df[name])) for name in ("high", "low", "close")]
     return last_indicators(range(len(close)), high, low, close, 1, length).atr

@@ -58,7 +58,9 @@ class RiskManager:
                          be_promoted: bool, entry_atr: float | None = None) -> float:
         """Where the trail wants the stop now, on the tick grid (callers never loosen). The breakeven
         offset is in entry ATRs, as the bot's (`entry_atr`; the seed's signature falls back to `atr_abs`)."""
-        raw = trail_stop_price(side, entry_price, last_price, atr_abs, be_promoted, self.params, entry_atr)
+        # bool()/float(): a caller's numpy scalars (np.bool_ is no bool to the compiled core's typed functions)
+        raw = trail_stop_price(side, float(entry_price), float(last_price), float(atr_abs), bool(be_promoted),
+                               self.params, None if entry_atr is None else float(entry_atr))
         return stop_toward_price(side, raw, self.params.default_tick_size, self._tick_dec)
 
     def update_symbol_state_on_entry(self, symbol: str, side: str, entry_px: float, qty: float = 0) -> dict:
@@ -81,7 +83,8 @@ class RiskManager:
             s["entry_atr"] = atr_abs
             s["stop"] = self.initial_stop(s["side"], s["entry_px"], atr_abs)
         side = s["side"]
-        be = s["be_promoted"] or breakeven_reached(side, s["entry_px"], last_price, s["entry_atr"], p)
+        be = bool(s["be_promoted"]) or breakeven_reached(side, float(s["entry_px"]), float(last_price),
+                                                         float(s["entry_atr"]), p)
         cand = self.trail_stop_price(side, s["entry_px"], last_price, atr_abs, be, s["entry_atr"])
         moved = tighter(side, cand, s["stop"]) and tighter(side, last_price, cand)
         if moved:

@@ -123,3 +123,27 @@ def test_structural_reset_helpers():
     assert rm.check_structural_reset("BTC/USDT", 105.0, 104.0, 99.0) == []
     assert rm.check_structural_reset("BTC/USDT", 103.0, 104.0, 99.0) == ["long"]
     assert rm.can_reenter("BTC/USDT", "long")
+
+
+def test_the_seed_api_takes_numpy_scalars_as_it_takes_python_numbers(journaled):
+    """Values read from a DataFrame are numpy scalars; the compiled core's typed functions must give the
+    facades' callers the same answers for them (a numpy int is not an `int` to compiled code)."""
+    import numpy as np
+
+    rm = RiskManager(params=Params())
+    assert rm.calc_qty_by_risk(np.int64(10_000), np.float32(102.5), np.float64(2.75), np.int64(10)) == \
+        rm.calc_qty_by_risk(10_000, 102.5, float(np.float32(2.75)), 10)
+    assert rm.trail_stop_price("long", np.float64(100.0), np.int64(110), np.float32(2.0), np.bool_(False)) == 105.0
+    rm.update_symbol_state_on_entry("BTC/USDT", "long", np.float64(100.0), qty=np.float64(10.0))
+    assert rm.update_after_move("BTC/USDT", np.float64(2.0), np.int64(100))["stop"] == 97.6
+    assert rm.hit_daily_loss_limit(np.float64(1.0)) is False  # no anchor yet
+    df, params, _ = journaled
+    engine = DonchianATREngine(persist_state=False, initial_state={}, params=params)
+    frame = df.astype({"high": np.float32, "low": np.float32, "close": np.float32, "timestamp": np.int64})
+    narrow, wide = engine.detect_signal(frame), engine.detect_signal(df)
+    assert narrow["ts"] == wide["ts"] and narrow["atr"] == pytest.approx(wide["atr"], rel=1e-5)
+    plan = engine.make_entry_plan("BTC/USDT", df, np.float64(10_000), np.float64(df.close.iloc[-1]),
+                                  np.float64(500.0), np.bool_(True), np.bool_(True), np.bool_(False),
+                                  np.bool_(False))
+    assert plan == engine.make_entry_plan("BTC/USDT", df, 10_000.0, float(df.close.iloc[-1]), 500.0, True, True,
+                                          False, False)
