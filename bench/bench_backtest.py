@@ -32,6 +32,7 @@ sys.path.insert(0, str(REPO))
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
+import machine  # noqa: E402
 from cli.bootstrap import RunSpec, backtest_runtime  # noqa: E402
 from exchange.ohlcv import load_candles, read_ohlcv  # noqa: E402
 from journal.stats import journal_stats  # noqa: E402
@@ -148,6 +149,7 @@ def main() -> int:
         "backtesting_py_cpu_seconds": round(min(r["cpu"] for r in peer_runs), 4),
         "speedup_cpu": round(min(r["cpu"] for r in peer_runs) / min(r["cpu"] for r in our_runs), 2),
         "load_average_1m": round(os.getloadavg()[0], 2),
+        "compiled_core": machine.COMPILED,
     }
     if args.json:
         print(json.dumps(result))
@@ -160,7 +162,7 @@ def main() -> int:
         print(f"  CPU s (best of {args.repeat}): ours {result['ours_cpu_seconds']}, "
               f"backtesting.py {result['backtesting_py_cpu_seconds']}")
         print(f"  speedup (backtesting.py time / ours): {result['speedup']}x wall, {result['speedup_cpu']}x CPU   "
-              f"(load average {result['load_average_1m']})")
+              f"(load average {result['load_average_1m']}; {'compiled' if machine.COMPILED else 'interpreted'} core)")
     return 0
 
 

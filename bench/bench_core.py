@@ -21,6 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+import machine  # noqa: E402
 from journal import events as ev  # noqa: E402
 from machine.decider import initial_state, step  # noqa: E402
 from machine.params import Params  # noqa: E402
@@ -104,13 +105,15 @@ def main() -> None:
         "load_avg_1m": round(os.getloadavg()[0], 2),
         "bare_loop_inputs_per_s": round(len(inputs) / bare),
         "target_bars_per_s": 500_000,
+        "compiled_core": machine.COMPILED,
     }
     if args.json:
         print(json.dumps(result))
         return
     print(f"core evolve+decide: {result['bars']} bars ({result['inputs']} inputs, {decided} decisions) "
           f"in {best:.3f}s = {result['bars_per_s']:,} bars/s wall ({result['us_per_bar']} us/bar), "
-          f"{result['cpu_bars_per_s']:,} bars/s per CPU second (load avg {result['load_avg_1m']})")
+          f"{result['cpu_bars_per_s']:,} bars/s per CPU second (load avg {result['load_avg_1m']}; "
+          f"{'compiled' if machine.COMPILED else 'interpreted'} core)")
     print(f"peer: bare Python loop over the same inputs = {result['bare_loop_inputs_per_s']:,} inputs/s; "
           f"target >= 500,000 bars/s")
 
