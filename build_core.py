@@ -73,6 +73,9 @@ def build() -> int:
     if shutil.which(sysconfig.get_config_var("CC").split()[0] if sysconfig.get_config_var("CC") else "cc") is None:
         print("build_core: no C compiler; the interpreted core runs", file=sys.stderr)
         return 0
+    # Digests taken before mypyc reads the sources and checked again after the C build: a file saved
+    # meanwhile (an editor, a git pull, a second bootstrap) must not be recorded as built.
+    before = {path: source_digest(path) for path in manifest_sources()}
     with tempfile.TemporaryDirectory(prefix="build_core-") as tmp:
         config = Path(tmp) / "mypy.ini"
         config.write_text(MYPY_CONFIG)
@@ -92,6 +95,11 @@ def build() -> int:
             return 1
         finally:
             os.chdir(cwd)
+        changed = sorted(path for path, digest in before.items() if source_digest(path) != digest)
+        if changed:
+            print(f"build_core: {', '.join(changed)} changed during the build; nothing installed, the interpreted "
+                  "core runs until the next build", file=sys.stderr)
+            return 1
         staged = {}
         for package in COMPILED_MODULES:  # stage every package first: a failed copy leaves the old build whole
             staging = native_dir(package).with_name("_native.new")
@@ -102,7 +110,7 @@ def build() -> int:
             staged[package] = staging
         manifest = {"abi": sys.implementation.cache_tag,
                     "modules": {package: list(names) for package, names in COMPILED_MODULES.items()},
-                    "sources": {path: source_digest(path) for path in manifest_sources()}}
+                    "sources": before}
         manifest_text = json.dumps(manifest, indent=1, sort_keys=True) + "\n"
         (staged[MANIFEST_PACKAGE] / MANIFEST.name).write_text(manifest_text)
         clean()

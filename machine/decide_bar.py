@@ -125,7 +125,7 @@ def _signal(state: State, e: ev.CandleClosed, ind: Ind, sym: Sym, side: str, p: 
     stop = initial_stop(side, close, atr, p, market.tick, market.tick_dec)
     out.append(_SignalDetected(**common))
     out.append(_EntryPlanned(ts=ts, symbol=symbol, side=side, qty=qty, ref_price=close, stop_price=stop,
-                               atr=atr, risk_amount=qty * abs(close - stop), notional=qty * close, equity=eq))
+                             atr=atr, risk_amount=qty * abs(close - stop), notional=qty * close, equity=eq))
     Out(state, out).order(ts, symbol, open_side(side), "market", qty, "entry")
 
 
@@ -164,9 +164,10 @@ def _trail(state: State, e: ev.CandleClosed, sym: Sym, side: str, close: float, 
     trail_only = close - p.atr_trail_k * atr if side == "long" else close + p.atr_trail_k * atr
     reason = "breakeven" if be and tighter(side, raw, trail_only) else "trail"
     out.append(_StopMoved(ts=ts, symbol=symbol, side=side, stop_price=new, reason=reason,
-                            prev_stop=sym.stop_price))
+                          prev_stop=sym.stop_price))
     emit = Out(state, out)
-    emit.order(ts, symbol, close_side(side), "stop_market", sym.pos.qty, "stop", stop_price=new,  # type: ignore[union-attr]
+    qty = sym.pos.qty  # type: ignore[union-attr]
+    emit.order(ts, symbol, close_side(side), "stop_market", qty, "stop", stop_price=new,
                reduce_only=True)
     emit.cancel(ts, symbol, sym.stop_id, "replaced")
     return emit
@@ -193,5 +194,5 @@ def _maybe_pyramid(state: State, e: ev.CandleClosed, sym: Sym, close: float, p: 
         return
     emit = emit or Out(state, out)
     emit.add(_PyramidAdded(ts=ts, symbol=symbol, side=pos.side, level=pos.pyr_next + 1, qty=add,
-                             trigger_price=trigger))
+                           trigger_price=trigger))
     emit.order(ts, symbol, open_side(pos.side), "market", add, "pyramid")

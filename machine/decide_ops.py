@@ -53,7 +53,7 @@ def decide_error(state: State, e: ev.ErrorObserved, p: Params) -> list[ev.Event]
         return []
     return [
         _KillSwitchTripped(ts=e.ts, reason="error_burst", error_reasons=state.error_reasons,
-                             window_sec=p.kill_switch_window_sec, max_errors=p.kill_switch_max_errors),
+                           window_sec=p.kill_switch_window_sec, max_errors=p.kill_switch_max_errors),
         _Halted(ts=e.ts, symbol=None, reason="kill_switch"),
         *emergency.on_kill_switch(state, e, p),
     ]

@@ -47,11 +47,11 @@ def decide_fill(state: State, e: ev.OrderFilled, p: Params) -> list[ev.Event]:
     closed = sym.closed
     if closed is not None and closed.fill_id == e.fill_id:
         out.append(_PositionClosed(ts=e.ts, symbol=e.symbol, side=closed.side, trade_id=closed.trade_id,
-                                     qty=closed.qty, entry_ts=closed.entry_ts, entry_price=closed.entry_price,
-                                     exit_price=closed.exit_price, pnl=closed.pnl, fees=closed.fees,
-                                     reason=closed.reason))
+                                   qty=closed.qty, entry_ts=closed.entry_ts, entry_price=closed.entry_price,
+                                   exit_price=closed.exit_price, pnl=closed.pnl, fees=closed.fees,
+                                   reason=closed.reason))
         out.append(_EquityMarked(ts=e.ts, equity=state.cash + unrealized(state), realized=state.cash,
-                                   unrealized=unrealized(state)))
+                                 unrealized=unrealized(state)))
         for client_id in (sym.stop_id, *sym.tp_ids, sym.pyr_id, sym.entry_id, sym.exit_id):
             emit.cancel(e.ts, e.symbol, client_id, "position_closed")
         if sym.pos is not None and sym.late_fill == e.fill_id:  # a late fill netted it and opened the rest
@@ -78,12 +78,12 @@ def _close_late_fill(state: State, e: ev.OrderFilled, sym: Sym, p: Params, emit:
     pos = sym.pos
     assert pos is not None
     emit.add(_ErrorRaised(ts=e.ts, symbol=e.symbol, reason="late_fill",
-                            detail=f"fill {e.fill_id} of {e.client_id} ({e.qty}) is no longer the symbol's entry "
-                                   "or pyramid; closing it"))
+                          detail=f"fill {e.fill_id} of {e.client_id} ({e.qty}) is no longer the symbol's entry "
+                                 "or pyramid; closing it"))
     ensure_stop(state, e.ts, e.symbol, sym, p, emit)
     emit.cancel(e.ts, e.symbol, sym.entry_id, "late_fill")  # no new entry while a late fill is unwound
     emit.add(_EmergencyAction(ts=e.ts, policy="flatten", action="close", outcome="done", reason="ok",
-                                symbol=e.symbol, trigger="late_fill"))
+                              symbol=e.symbol, trigger="late_fill"))
     emit.order(e.ts, e.symbol, close_side(pos.side), "market", min(e.qty, pos.qty), "emergency", reduce_only=True)
 
 
@@ -138,7 +138,7 @@ def decide_order_ended(state: State, e: ev.OrderRejected | ev.OrderCanceled, p: 
     elif rec.purpose in ("manual_close", "emergency", "exit") and sym.exit_id is None:
         out.extend(emergency.close_failed(e, rec))
         out.append(_ErrorRaised(ts=e.ts, symbol=e.symbol, reason="exit_failed",
-                                  detail=f"{rec.purpose} order {e.client_id} ended unfilled; stop re-armed"))
+                                detail=f"{rec.purpose} order {e.client_id} ended unfilled; stop re-armed"))
         if sym.stop_id is None:
             ensure_stop(state, e.ts, e.symbol, sym, p, emit)
     return out

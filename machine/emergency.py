@@ -44,7 +44,7 @@ def pnl_pct(state: State, symbol: str, sym: Sym) -> float:
 def action_event(ts: int, policy: str, action: str, outcome: str, reason: str, symbol: str | None,
                  trigger: str) -> ev.EmergencyAction:
     return _EmergencyAction(ts=ts, policy=policy, action=action, outcome=outcome, reason=reason, symbol=symbol,
-                              trigger=trigger)
+                            trigger=trigger)
 
 
 def protect(state: State, ts: int, symbol: str, sym: Sym, p: Params, emit: Out, trigger: str, policy: str) -> None:
@@ -150,7 +150,7 @@ def on_stop_rejected(state: State, e: ev.OrderRejected, sym: Sym, p: Params, emi
         price = stop_toward_price(pos.side, raw, market.tick, market.tick_dec)
         emit.add(action_event(e.ts, policy, "fallback_stop", "done", "order_error", symbol, "stop_rejected"))
         emit.add(_StopMoved(ts=e.ts, symbol=symbol, side=pos.side, stop_price=price, reason="fallback",
-                              prev_stop=sym.stop_price))
+                            prev_stop=sym.stop_price))
         emit.order(e.ts, symbol, close_side(pos.side), "stop_market", pos.qty, "stop", stop_price=price,
                    reduce_only=True)
         return

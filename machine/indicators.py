@@ -64,6 +64,10 @@ class Ind:
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Ind) and repr(self.values()) == repr(other.values())  # NaN equals NaN here
 
+    def __reduce__(self) -> tuple:
+        """Pickle and deepcopy (compiled, a native class has no __dict__ for them to copy)."""
+        return _restore_ind, (self.values(),)
+
     def copy(self) -> "Ind":
         """An independent copy (the rings too): the fold advances its records in place."""
         other = Ind()
@@ -72,6 +76,14 @@ class Ind:
         other.win_high, other.win_low, other.atr = self.win_high, self.win_low, self.atr
         other.tr_sum, other.bars = self.tr_sum, self.bars
         return other
+
+
+def _restore_ind(values: tuple) -> Ind:
+    ind = Ind()
+    (ind.ts, ind.close, ind.ch_high, ind.ch_low, highs, lows, ind.slot, ind.win_high, ind.win_low, ind.atr,
+     ind.tr_sum, ind.bars) = values
+    ind.highs, ind.lows = list(highs), list(lows)
+    return ind
 
 
 def new_ind() -> Ind:
@@ -130,8 +142,8 @@ def indicator_series(
     high: Sequence[Any],
     low: Sequence[Any],
     close: Sequence[Any],
-    dlen: int,
-    alen: int,
+    dlen: Any,
+    alen: Any,
 ) -> tuple[list[float], list[float], list[float]]:
     """Array path: (channel_high, channel_low, atr) per bar, NaN while warming up. The sequences may
     hold numpy scalars (int64, float32): each value is converted (compiled, an `int`-typed element
@@ -140,6 +152,7 @@ def indicator_series(
     ch_h: list[float] = []
     ch_l: list[float] = []
     atrs: list[float] = []
+    dlen, alen = int(dlen), int(alen)
     for i in range(len(close)):
         advance(ind, int(ts[i]), float(high[i]), float(low[i]), float(close[i]), dlen, alen)
         ch_h.append(ind.ch_high)
@@ -148,16 +161,17 @@ def indicator_series(
     return ch_h, ch_l, atrs
 
 
-def last_indicators(ts, high, low, close, dlen: int, alen: int) -> Ind:
-    """Fold a whole history and return the state after its last bar."""
+def last_indicators(ts: Any, high: Any, low: Any, close: Any, dlen: Any, alen: Any) -> Ind:
+    """Fold a whole history and return the state after its last bar (numpy scalars welcome, as above)."""
     ind = new_ind()
+    dlen, alen = int(dlen), int(alen)
     for i in range(len(close)):
         advance(ind, int(ts[i]), float(high[i]), float(low[i]), float(close[i]), dlen, alen)
     return ind
 
 
-def atr(df, length: int = 14) -> float:
+def atr(df: Any, length: Any = 14) -> float:
     """The seed's `indicators.atr(df, n)`: Wilder's ATR at the frame's last bar (NaN while warming up),
     by the bot's own recurrence. `df` has high/low/close columns (a pandas DataFrame or a dict of lists)."""
     high, low, close = [list(map(float, df[name])) for name in ("high", "low", "close")]
-    return last_indicators(range(len(close)), high, low, close, 1, length).atr
+    return last_indicators(range(len(close)), high, low, close, 1, int(length)).atr

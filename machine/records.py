@@ -56,6 +56,10 @@ class Record:
         name = type(self).__name__
         return f"{name}(" + ", ".join(f"{n}={v!r}" for n, v in zip(_FIELD_NAMES[name], self.values())) + ")"
 
+    def __reduce__(self) -> tuple:
+        """Pickle and deepcopy (compiled, a native class has no __dict__ for them to copy)."""
+        return _restore_record, (type(self).__name__, self.values())
+
 
 class Market(Record):
     """Venue rules of one symbol: tick and step with their decimals, minimum quantity and notional."""
@@ -272,6 +276,14 @@ class OrderRec(Record):
 
     def values(self) -> tuple:
         return (self.symbol, self.purpose, self.side, self.qty, self.filled, self.cancel_requested,)
+
+
+def _restore_record(name: str, values: tuple) -> Record:
+    record: Record = _RECORD_TYPES[name](**dict(zip(_FIELD_NAMES[name], values)))
+    return record
+
+
+_RECORD_TYPES: Final[dict[str, Any]] = {cls.__name__: cls for cls in (Market, Position, ClosedTrade, Sym, OrderRec)}
 
 
 def make_market(tick: float, step: float, min_qty: float, min_notional: float) -> Market:

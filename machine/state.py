@@ -75,23 +75,36 @@ class State:
         self.error_reasons = ()
 
     def __eq__(self, other: object) -> bool:
-        """Equal when every field is, nested records and indicator rings included (NaN equals NaN)."""
+        """Equal when every field is, nested records and indicator rings included (NaN equals NaN; the
+        order a dict or set was filled in does not count)."""
         return isinstance(other, State) and fingerprint(self) == fingerprint(other)
+
+    def __reduce__(self) -> tuple:
+        """Pickle and deepcopy (compiled, a native class has no __dict__ for them to copy)."""
+        return _restore_state, (tuple(getattr(self, name) for name in _STATE_FIELDS),)
 
     def copy(self) -> "State":
         """A shallow copy: the containers are shared until `snapshot` replaces them."""
         other = State(self.params, self.bar_ms, self.default_market, self.cash)
-        other.prefix, other.counter = self.prefix, self.counter
-        other.anchor_day, other.anchor_equity, other.daily_loss_hit = self.anchor_day, self.anchor_equity, self.daily_loss_hit
-        other.protect_only, other.halted_all, other.dd_emergency_day = self.protect_only, self.halted_all, self.dd_emergency_day
-        other.ind, other.sym, other.orders, other.markets = self.ind, self.sym, self.orders, self.markets
-        other.fill_ids, other.last_fill_dup = self.fill_ids, self.last_fill_dup
-        other.last_ended_id, other.last_ended = self.last_ended_id, self.last_ended
-        other.error_ts, other.error_reasons = self.error_ts, self.error_reasons
+        for name in _COPIED_FIELDS:
+            setattr(other, name, getattr(self, name))
         return other
 
 
-_STATE_FIELDS = ('params', 'bar_ms', 'donchian_len', 'atr_len', 'default_market', 'prefix', 'counter', 'cash', 'anchor_day', 'anchor_equity', 'daily_loss_hit', 'protect_only', 'halted_all', 'dd_emergency_day', 'ind', 'sym', 'orders', 'markets', 'fill_ids', 'last_fill_dup', 'last_ended_id', 'last_ended', 'error_ts', 'error_reasons')
+_STATE_FIELDS = ("params", "bar_ms", "donchian_len", "atr_len", "default_market", "prefix", "counter", "cash",
+                 "anchor_day", "anchor_equity", "daily_loss_hit", "protect_only", "halted_all", "dd_emergency_day",
+                 "ind", "sym", "orders", "markets", "fill_ids", "last_fill_dup", "last_ended_id", "last_ended",
+                 "error_ts", "error_reasons")
+_INIT_FIELDS = ("params", "bar_ms", "donchian_len", "atr_len", "default_market", "cash")  # set by __init__
+_COPIED_FIELDS = tuple(name for name in _STATE_FIELDS if name not in _INIT_FIELDS)
+
+
+def _restore_state(values: tuple) -> State:
+    fields = dict(zip(_STATE_FIELDS, values))
+    state = State(fields["params"], fields["bar_ms"], fields["default_market"], fields["cash"])
+    for name in _COPIED_FIELDS:
+        setattr(state, name, fields[name])
+    return state
 
 
 def initial_state(params: Params) -> State:
@@ -142,15 +155,24 @@ def with_sym(state: State, symbol: str, sym: Sym) -> State:
 
 def fingerprint(state: State) -> str:
     """Every field of the state, nested records and indicator rings included, as text: equal
-    fingerprints mean equal states (NaN included), for proofs that a call left a state untouched."""
-    fields = [f"{name}={getattr(state, name)!r}" for name in _STATE_FIELDS if name not in ("ind", "params")]
-    inds = [f"{symbol}:{ind.values()!r}" for symbol, ind in sorted(state.ind.items())]
-    return f"params={state.params!r} " + " ".join(fields) + " ind=" + " ".join(inds)
+    fingerprints mean equal states (NaN included; dicts and sets in sorted order, so the order they
+    were filled in does not count), for proofs that a call left a state untouched."""
+    return " ".join(f"{name}={_text(getattr(state, name))}" for name in _STATE_FIELDS)
+
+
+def _text(value: object) -> str:
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{key!r}: {_text(item)}" for key, item in sorted(value.items())) + "}"
+    if isinstance(value, (set, frozenset)):
+        return "{" + ", ".join(sorted(repr(item) for item in value)) + "}"
+    if isinstance(value, Ind):
+        return repr(value.values())
+    return repr(value)
 
 
 def snapshot(state: State) -> State:
     """An independent copy of `state` (the fold updates its own state in place); the records
-    inside are frozen values, except the indicator rings, which are copied too."""
+    inside are values, never edited, and the indicator records, which are, are copied too."""
     other = state.copy()
     other.ind = {symbol: ind.copy() for symbol, ind in state.ind.items()}
     other.sym, other.orders, other.markets = dict(state.sym), dict(state.orders), dict(state.markets)

@@ -101,3 +101,67 @@ def test_a_manifest_for_another_interpreter_or_module_set_is_not_loaded(tmp_path
     assert _is_current_in(tree)[0] is False  # built for another set of modules
     manifest.write_text("{not json")
     assert _is_current_in(tree)[0] is False
+
+
+def _traded_state():
+    """A state after a real backtest: positions, orders, fill ids and indicator rings in it."""
+    from exchange.ohlcv import load_candles
+    from journal import events as ev
+    from machine.decider import initial_state
+    from machine.params import Params
+    from machine.sim_venue import SimVenue, run_loop
+
+    params = Params()
+    candles = load_candles(DATA, ["BTC/USDT", "ETH/USDT"], "1h")
+    session = ev.SessionStarted(ts=candles[0].ts, run_id="run-0001", mode="backtest", version="t", config_digest="")
+    state, _ = run_loop(initial_state(params), params, [session, *candles], SimVenue(params))
+    assert len(state.fill_ids) >= 5 and state.ind and state.sym
+    return state
+
+
+def test_states_and_records_keep_value_semantics():
+    """Equal states compare equal whatever order their sets and dicts were filled in; a state survives
+    pickle and deepcopy (compiled, native classes have no __dict__ for them to copy)."""
+    import copy
+    import pickle
+
+    from machine.state import fingerprint, snapshot
+
+    state = _traded_state()
+    twin = snapshot(state)
+    twin.fill_ids = set(sorted(state.fill_ids, reverse=True))  # same ids, filled in another order
+    twin.sym = dict(reversed(list(state.sym.items())))
+    assert twin == state and fingerprint(twin) == fingerprint(state)
+    for clone in (pickle.loads(pickle.dumps(state)), copy.deepcopy(state)):
+        assert clone == state and clone is not state
+        assert clone.sym == state.sym and clone.ind == state.ind and clone.orders == state.orders
+    moved = snapshot(state)
+    moved.cash += 1.0
+    assert moved != state
+
+
+@needs_build
+def test_a_source_saved_during_the_build_is_not_recorded_as_built(tmp_path):
+    """The manifest's digests are the sources mypyc read: an edit saved mid-build (an editor, a git pull)
+    must not be recorded as built, or the stale compiled module would load as current."""
+    pytest.importorskip("mypyc")
+    for package in ("machine", "journal"):
+        shutil.copytree(ROOT / package, tmp_path / package,
+                        ignore=shutil.ignore_patterns("__pycache__", "_native", "_native.new"))
+    shutil.copy2(ROOT / "build_core.py", tmp_path / "build_core.py")
+    build = ("import runpy, sys\nfrom pathlib import Path\nimport mypyc.build as mb\n"
+             "real = mb.mypycify\n"
+             "def mypycify(*a, **k):\n"
+             "    ext = real(*a, **k)  # mypyc has read the sources; the C build is still to come\n"
+             "    p = Path('machine/risk.py')\n"
+             "    p.write_text(p.read_text() + '\\n\\ndef saved_mid_build() -> int:\\n    return 1\\n')\n"
+             "    return ext\n"
+             "mb.mypycify = mypycify\n"
+             "sys.argv = ['build_core.py', '--force']\n"
+             "try:\n    runpy.run_path('build_core.py', run_name='__main__')\n"
+             "except SystemExit as exc:\n    print('EXIT', exc.code)\n")
+    env = {key: value for key, value in os.environ.items() if key != "BOT_CORE"}
+    done = subprocess.run([sys.executable, "-c", build], cwd=tmp_path, env={**env, "PYTHONPATH": str(tmp_path)},
+                          capture_output=True, text=True, timeout=600)
+    assert "EXIT 1" in done.stdout and "changed during the build" in done.stderr, done.stderr[-2000:]
+    assert _is_current_in(tmp_path) == (False, False)  # nothing stale recorded as current

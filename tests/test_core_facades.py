@@ -147,3 +147,14 @@ def test_the_seed_api_takes_numpy_scalars_as_it_takes_python_numbers(journaled):
                                   np.bool_(False))
     assert plan == engine.make_entry_plan("BTC/USDT", df, 10_000.0, float(df.close.iloc[-1]), 500.0, True, True,
                                           False, False)
+
+
+def test_the_seed_atr_and_indicator_series_take_numpy_int_lengths():
+    import numpy as np
+
+    from machine.indicators import atr, indicator_series
+
+    df = pd.read_csv(DATA)
+    assert atr(df, np.int64(14)) == atr(df, 14)
+    series = (df.timestamp, df.high, df.low, df.close)
+    assert repr(indicator_series(*series, np.int64(20), np.int32(14))) == repr(indicator_series(*series, 20, 14))
