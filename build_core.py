@@ -34,6 +34,7 @@ from journal.native import (  # noqa: E402
     GROUP,
     MANIFEST,
     MANIFEST_PACKAGE,
+    abi_tag,
     manifest_sources,
     native_dir,
     native_is_current,
@@ -108,7 +109,7 @@ def build() -> int:
             for lib in (Path(tmp) / "lib" / package).glob("*.so"):
                 shutil.copy2(lib, staging / lib.name)
             staged[package] = staging
-        manifest = {"abi": sys.implementation.cache_tag,
+        manifest = {"abi": abi_tag(),
                     "modules": {package: list(names) for package, names in COMPILED_MODULES.items()},
                     "sources": before}
         manifest_text = json.dumps(manifest, indent=1, sort_keys=True) + "\n"

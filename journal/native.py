@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import sys
+import sysconfig
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent  # the folder holding the packages (repo root or site-packages)
@@ -53,11 +53,17 @@ def source_digest(relative: str) -> str:
     return hashlib.sha256((ROOT / relative).read_bytes()).hexdigest()
 
 
+def abi_tag() -> str:
+    """The extension-module suffix of this interpreter (".cpython-311-x86_64-linux-gnu.so"): a build
+    for another Python or platform would not even be importable, so it must not count as current."""
+    return str(sysconfig.get_config_var("EXT_SUFFIX"))
+
+
 def native_is_current() -> bool:
     """True when the build on disk was made from exactly the sources on disk, for this interpreter."""
     try:
         manifest = json.loads(MANIFEST.read_text())
-        return (manifest.get("abi") == sys.implementation.cache_tag
+        return (manifest.get("abi") == abi_tag()
                 and manifest.get("modules") == {package: list(names) for package, names in COMPILED_MODULES.items()}
                 and sorted(manifest["sources"]) == sorted(manifest_sources())
                 and all(source_digest(path) == digest for path, digest in manifest["sources"].items()))

@@ -92,10 +92,10 @@ def test_a_manifest_for_another_interpreter_or_module_set_is_not_loaded(tmp_path
     manifest.parent.mkdir(exist_ok=True)
     sources = {path: native.source_digest(path) for path in native.manifest_sources()}
     modules = {package: list(names) for package, names in native.COMPILED_MODULES.items()}
-    good = {"abi": sys.implementation.cache_tag, "modules": modules, "sources": sources}
+    good = {"abi": native.abi_tag(), "modules": modules, "sources": sources}
     manifest.write_text(json.dumps(good))
     assert _is_current_in(tree)[0] is True  # the control: this manifest describes the tree
-    manifest.write_text(json.dumps({**good, "abi": "cpython-0"}))
+    manifest.write_text(json.dumps({**good, "abi": ".cpython-311-aarch64-linux-gnu.so"}))  # another platform
     assert _is_current_in(tree)[0] is False
     manifest.write_text(json.dumps({**good, "modules": {**modules, "machine": ["decider"]}}))
     assert _is_current_in(tree)[0] is False  # built for another set of modules
