@@ -50,8 +50,8 @@ def _run(app: typer.Typer, prog: str) -> None:
         sys.exit(130)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
-    except ClickException as exc:
-        exc.show()
+    except ClickException as exc:  # usage errors (exit 2): one line, like every other bad input
+        print(f"{prog}: error: {_one_line(exc)}", file=sys.stderr)
         sys.exit(exc.exit_code)
     except OSError as exc:  # a path that cannot be created, read or written (a file where a dir is, /proc, EROFS)
         where = exc.filename if exc.filename is not None else ""
@@ -63,6 +63,13 @@ def _run(app: typer.Typer, prog: str) -> None:
         print(f"{prog}: aborted", file=sys.stderr)  # Ctrl-C inside a DuckDB query surfaces as its own error
         sys.exit(130)
     sys.exit(rc if isinstance(rc, int) else 0)
+
+
+def _one_line(exc: ClickException) -> str:
+    """Click's message on one line, naming the command and where its help is."""
+    message = " ".join(exc.format_message().split())
+    ctx = getattr(exc, "ctx", None)
+    return f"{message} (see '{ctx.command_path} --help')" if ctx is not None else message
 
 
 def _interrupted_query(exc: BaseException) -> bool:

@@ -186,3 +186,16 @@ def test_other_files_in_the_journal_directory_are_ignored(journal: Path, tmp_pat
     assert run_cli("verify", work)[0] == 0
     with JournalWriter.open(work) as writer:
         assert writer.last_seq == 500 and writer.recovered is None
+
+
+@pytest.mark.parametrize("args, names", [
+    (("replay",), "Missing argument 'directory'"),
+    (("verify", "--bogus"), "--bogus"),
+    (("nosuch",), "No such command 'nosuch'"),
+    (("sql", ".", "SELECT 1", "--format", "xml"), "--format"),
+])
+def test_usage_errors_are_one_line_on_stderr_with_exit_2(args, names) -> None:
+    rc, out, err = run_cli(*args)
+    assert rc == 2 and out == ""
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("journal: error: ") and names in lines[0], err
