@@ -60,10 +60,17 @@ def backtest(
                    settings={**run_config.settings, "exchange": "paper", "bars": len(candles)})
     started = time.perf_counter()
     runtime = backtest_runtime(spec, candles, run_id=run_id)
+    interrupted = False
     try:
         run_candles(runtime.loop.feed, candles, show_progress=sys.stderr.isatty() and not as_json)
+    except KeyboardInterrupt:
+        interrupted = True  # what was decided is kept: a valid journal of the bars before Ctrl-C
     finally:
         runtime.close()  # the one fsync of a backtest
+    if interrupted:
+        print(f"bot: interrupted after {runtime.summary.bars:,} of {len(candles):,} bars; {journal_dir} holds "
+              f"that partial backtest (its session_started records bars={len(candles)})", file=sys.stderr)
+        sys.exit(130)  # not typer.Exit: typer turns that into the plain Ctrl-C exit, which says "aborted" too
     seconds = time.perf_counter() - started
     figures = {"run_id": runtime.session.run_id, "journal": str(journal_dir), "symbols": list(symbol_list),
                **runtime.summary.as_dict(seconds), **still_open(runtime.loop.state, runtime.summary)}

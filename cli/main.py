@@ -62,6 +62,8 @@ def _run(app: typer.Typer, prog: str) -> None:
             raise
         print(f"{prog}: aborted", file=sys.stderr)  # Ctrl-C inside a DuckDB query surfaces as its own error
         sys.exit(130)
+    if rc == 130:  # typer turns Ctrl-C inside a command into exit code 130, silently
+        print(f"{prog}: aborted", file=sys.stderr)
     sys.exit(rc if isinstance(rc, int) else 0)
 
 

@@ -88,7 +88,7 @@ def tune(
     if result.interrupted:
         print(f"bot: interrupted: {len(result.metrics)}/{len(result.trials)} trials finished, kept in {csv_path}",
               file=sys.stderr)
-        raise typer.Exit(130)
+        sys.exit(130)  # not typer.Exit(130): typer returns that like a bare Ctrl-C, which main reports as "aborted"
     extra: dict[str, Any] = {"oos_backtest": _backtest_hint(options, result, best_config)}
     if best_config is not None and result.best is not None:
         try:

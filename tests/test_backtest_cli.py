@@ -27,6 +27,12 @@ def bot(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([*BOT, *args], cwd=REPO, capture_output=True, text=True, timeout=300, env=env)
 
 
+def bot_journal(*args: object) -> subprocess.CompletedProcess:
+    code = "import sys; from cli.main import journal_main; sys.argv = ['journal', *sys.argv[1:]]; journal_main()"
+    return subprocess.run([sys.executable, "-c", code, *map(str, args)], cwd=REPO, capture_output=True, text=True,
+                          timeout=300)
+
+
 def backtest(journal: Path, *extra: str, data: Path = FIXTURES) -> subprocess.CompletedProcess:
     return bot("backtest", "--data", str(data), "--symbols", "BTC/USDT", "ETH/USDT", "--timeframe", "1h",
                "--bars", "500", "--journal", str(journal), "--json", *extra)
@@ -161,3 +167,30 @@ def test_start_after_end_says_so(tmp_path):
     done = bot("backtest", "--data", str(FIXTURES), "--symbols", "BTC/USDT", "--start", "2026-02-01",
                "--end", "2026-01-15", "--journal", str(tmp_path / "j"))
     assert done.returncode == 2 and done.stderr.strip() == "bot: error: --start 2026-02-01 is not before --end 2026-01-15"
+
+
+def test_ctrl_c_keeps_a_verified_partial_journal_and_says_so(tmp_path):
+    """Ctrl-C mid-run: exit 130 with one line naming how far it got; the bars before it stay a valid,
+    replayable journal (never a torn or silently 'finished' one)."""
+    journal = tmp_path / "j"
+    code = ("import os, signal, sys\nimport cli.backtest_cmd as b\nfrom cli.main import bot_main\n"
+            "orig = b.run_candles\n"
+            "def run_candles(feed, candles, show_progress):\n"
+            "    seen = []\n"
+            "    def fed(candle):\n"
+            "        seen.append(1)\n"
+            "        if len(seen) == 300:\n"
+            "            os.kill(os.getpid(), signal.SIGINT)  # the user's Ctrl-C, at a known bar\n"
+            "        feed(candle)\n"
+            "    return orig(fed, candles, show_progress)\n"
+            "b.run_candles = run_candles\n"
+            "sys.argv = ['bot', *sys.argv[1:]]\nbot_main()\n")
+    run = subprocess.run([sys.executable, "-c", code, "backtest", "--data", str(FIXTURES), "--symbols", "BTC/USDT",
+                          "ETH/USDT", "--timeframe", "1h", "--bars", "500", "--journal", str(journal)],
+                         cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 130, run.stderr
+    assert run.stderr.strip().splitlines() == [
+        f"bot: interrupted after 299 of 1,000 bars; {journal} holds that partial backtest "
+        "(its session_started records bars=1000)"]
+    assert bot_journal("verify", journal).returncode == 0
+    assert bot_journal("replay", journal).stdout.strip().splitlines()[-1] == "all decisions reproduce"

@@ -199,3 +199,14 @@ def test_usage_errors_are_one_line_on_stderr_with_exit_2(args, names) -> None:
     assert rc == 2 and out == ""
     lines = err.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("journal: error: ") and names in lines[0], err
+
+
+def test_ctrl_c_in_a_command_says_aborted_and_exits_130(journal: Path, monkeypatch) -> None:
+    import cli.replay_cmd
+
+    def interrupted(*_args, **_kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli.replay_cmd, "replay_journal", interrupted)
+    rc, out, err = run_cli("replay", journal)
+    assert rc == 130 and out == "" and err.strip().splitlines() == ["journal: aborted"]
