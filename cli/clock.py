@@ -68,7 +68,13 @@ class FixedIds:
 
 
 class RandomIds:
-    """Unique ids for live sessions: client order ids of two sessions never collide."""
+    """Unique ids for live sessions: client order ids of two sessions never collide.
+
+    The random part comes first: the client order id prefix is the run id's first 12 alphanumerics
+    (`machine.ids.prefix_from_run_id`), so `<12 hex>-<mode>` gives every mode 48 random bits there, where
+    `<mode>-<hex>` left a testnet journal 20 (two bots on one account could share a prefix and take
+    each other's orders for their own). Journals recorded before keep their ids: the prefix is always
+    derived from the run id the journal recorded."""
 
     def run_id(self, prefix: str) -> str:
-        return f"{prefix}-{uuid.uuid4().hex[:12]}"
+        return f"{uuid.uuid4().hex[:12]}-{prefix}"

@@ -2,6 +2,8 @@
 the kill switch, client order ids, and replay determinism."""
 from __future__ import annotations
 
+import re
+
 import msgspec
 import pytest
 from msgspec.structs import replace
@@ -249,3 +251,16 @@ def test_late_fill_larger_than_an_opposite_position_nets_it_and_closes_the_exces
     assert close.purpose == "emergency" and close.side == "buy" and close.qty == pytest.approx(excess)
     sym = state.sym[SYMBOL]
     assert sym.phase == "exiting" and sym.pos.side == "short" and sym.pos.qty == pytest.approx(excess)
+
+
+def test_live_run_ids_give_every_mode_a_48_bit_random_client_id_prefix():
+    """Two bots on one account must not share a client-id prefix (reconciliation claims orders by prefix):
+    the prefix is the run id's first 12 alphanumerics, so the random part of a live run id comes first."""
+    from cli.clock import RandomIds
+    from machine.ids import prefix_from_run_id
+
+    for mode in ("live", "paper", "testnet"):
+        run_ids = [RandomIds().run_id(mode) for _ in range(200)]
+        prefixes = {prefix_from_run_id(run_id) for run_id in run_ids}
+        assert len(prefixes) == 200 and all(run_id.endswith(f"-{mode}") for run_id in run_ids)
+        assert all(re.fullmatch(r"dj-[0-9a-f]{12}-", prefix) for prefix in prefixes)  # 48 random bits each
