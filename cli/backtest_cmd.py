@@ -17,10 +17,15 @@ import typer
 from cli.apps import bot_app
 from cli.bootstrap import RunSpec, backtest_run_id, backtest_runtime
 from cli.run_options import REPO_ROOT, default_data_dir, fresh_dir, load_run_config, parse_symbols
+from cli.stop_flag import StopFlag
 from exchange.ohlcv import load_candles, parse_iso_ms
 from journal.errors import BadInput
 
 PROGRESS_EVERY = 500
+
+
+class _Stopped(Exception):
+    """A stop signal seen between two bars: ends the feed, the journal is closed as usual."""
 
 
 @bot_app.command(
@@ -60,17 +65,23 @@ def backtest(
                    settings={**run_config.settings, "exchange": "paper", "bars": len(candles)})
     started = time.perf_counter()
     runtime = backtest_runtime(spec, candles, run_id=run_id)
-    interrupted = False
-    try:
-        run_candles(runtime.loop.feed, candles, show_progress=sys.stderr.isatty() and not as_json)
-    except KeyboardInterrupt:
-        interrupted = True  # what was decided is kept: a valid journal of the bars before Ctrl-C
-    finally:
-        runtime.close()  # the one fsync of a backtest
-    if interrupted:
+    with StopFlag() as stop:  # from here a Ctrl-C stops between bars: never inside a journal write
+
+        def feed(candle) -> None:
+            if stop.is_set():
+                raise _Stopped
+            runtime.loop.feed(candle)
+
+        try:
+            run_candles(feed, candles, show_progress=sys.stderr.isatty() and not as_json)
+        except _Stopped:
+            pass  # what was decided is kept: a valid journal of the bars before the signal
+        finally:
+            runtime.close()  # the one fsync of a backtest
+    if stop.is_set() and runtime.summary.bars < len(candles):
         print(f"bot: interrupted after {runtime.summary.bars:,} of {len(candles):,} bars; {journal_dir} holds "
               f"that partial backtest (its session_started records bars={len(candles)})", file=sys.stderr)
-        sys.exit(130)  # not typer.Exit: typer turns that into the plain Ctrl-C exit, which says "aborted" too
+        sys.exit(128 + (stop.signal or 2))  # 130 for Ctrl-C (not typer.Exit: typer reports that as "aborted")
     seconds = time.perf_counter() - started
     figures = {"run_id": runtime.session.run_id, "journal": str(journal_dir), "symbols": list(symbol_list),
                **runtime.summary.as_dict(seconds), **still_open(runtime.loop.state, runtime.summary)}

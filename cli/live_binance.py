@@ -93,7 +93,8 @@ def run(run_config, journal: Path | None, metrics_port: int | None, as_json: boo
 def run_session(run_config, journal: Path | None, metrics_port: int | None, as_json: bool,
                 clock: Clock) -> dict | None:
     """One exchange session; returns what the testnet switch needs when the core asked for it."""
-    from cli.live_cmd import StopFlag, metrics_projector
+    from cli.live_cmd import metrics_projector
+    from cli.stop_flag import StopFlag
 
     config = run_config.config
     params = run_config.params

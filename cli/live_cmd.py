@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import logging
-import signal
 import statistics
 import sys
 from datetime import datetime, timezone
@@ -28,29 +27,13 @@ from cli.live_status import LiveStatus
 from cli.loop import Stopwatch
 from cli.paper_feed import paced, parse_speed
 from cli.run_options import REPO_ROOT, RunConfig, default_data_dir, load_run_config
+from cli.stop_flag import StopFlag
 from exchange.ohlcv import load_candles, timeframe_ms
 from journal.errors import BadInput
 from journal.reader import read_records
 
 DEFAULT_SPEED = "200000"
 """A 1h bar every 18 ms: the 1,000-bar demo plays in about 20 seconds."""
-
-
-class StopFlag:
-    """Set by SIGINT/SIGTERM; the loop checks it between bars."""
-
-    def __init__(self) -> None:
-        self.signal: int | None = None
-
-    def __call__(self, signum: int, _frame: object) -> None:
-        self.signal = signum
-
-    def is_set(self) -> bool:
-        return self.signal is not None
-
-    def install(self) -> None:
-        signal.signal(signal.SIGINT, self)
-        signal.signal(signal.SIGTERM, self)
 
 
 @bot_app.command("live", help="Trade: paper on the demo candles by default, or --exchange binance.")

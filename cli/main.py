@@ -35,10 +35,9 @@ def _register() -> None:
 
 
 def _run(app: typer.Typer, prog: str) -> None:
-    _register()
-    command = typer.main.get_command(app)
     try:
-        rc = command.main(prog_name=prog, standalone_mode=False)
+        _register()  # imports every command module: a Ctrl-C here is an abort like any other
+        rc = typer.main.get_command(app).main(prog_name=prog, standalone_mode=False)
     except BadInput as exc:
         print(f"{prog}: error: {exc}", file=sys.stderr)
         sys.exit(2)
@@ -51,7 +50,9 @@ def _run(app: typer.Typer, prog: str) -> None:
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
     except ClickException as exc:  # usage errors (exit 2): one line, like every other bad input
-        print(f"{prog}: error: {_one_line(exc)}", file=sys.stderr)
+        message = _one_line(exc)
+        if message:  # a bare `bot` shows its help (on stdout) and needs no error line
+            print(f"{prog}: error: {message}", file=sys.stderr)
         sys.exit(exc.exit_code)
     except OSError as exc:  # a path that cannot be created, read or written (a file where a dir is, /proc, EROFS)
         where = exc.filename if exc.filename is not None else ""
@@ -68,18 +69,28 @@ def _run(app: typer.Typer, prog: str) -> None:
 
 
 def _one_line(exc: ClickException) -> str:
-    """Click's message on one line, naming the command and where its help is."""
+    """Click's message on one line, naming the command and where its help is ("" when it has none)."""
     message = " ".join(exc.format_message().split())
     ctx = getattr(exc, "ctx", None)
-    return f"{message} (see '{ctx.command_path} --help')" if ctx is not None else message
+    return f"{message} (see '{ctx.command_path} --help')" if message and ctx is not None else message
 
 
 def _interrupted_query(exc: BaseException) -> bool:
     """DuckDB turns SIGINT during a query into InterruptException (or a RuntimeError, or a failed
-    transaction naming the interrupt); all mean the user pressed Ctrl-C."""
-    name = type(exc).__name__
-    return name == "InterruptException" or ("interrupt" in str(exc).lower()
-                                             and name in ("RuntimeError", "TransactionException"))
+    transaction naming the interrupt, or an error of a Python callback "failed: KeyboardInterrupt"); a
+    clean-up that then fails ("Current transaction is aborted") hides it as its context. All of them,
+    anywhere in the chain, mean the user pressed Ctrl-C."""
+    seen: set[int] = set()
+    link: BaseException | None = exc
+    while link is not None and id(link) not in seen:
+        seen.add(id(link))
+        name = type(link).__name__
+        if isinstance(link, KeyboardInterrupt) or name == "InterruptException" or "KeyboardInterrupt" in str(link):
+            return True
+        if "interrupt" in str(link).lower() and name in ("RuntimeError", "TransactionException"):
+            return True
+        link = link.__cause__ or link.__context__
+    return False
 
 
 def bot_main() -> None:
