@@ -2,17 +2,9 @@
 flaky venue must not collect several full-size stops for one position."""
 from __future__ import annotations
 
-from pathlib import Path
-
-from cli.bootstrap import RunSpec, assemble
-from cli.clock import FixedIds, SimClock
-from exchange.ohlcv import load_candles
+from conftest_loop import trade_all
 from exchange.paper import PaperExchange
 from journal.events import ErrorObserved
-from machine.params import Params
-
-FIXTURES = Path(__file__).parent / "data" / "ohlcv"
-CANDLES = load_candles(FIXTURES, ("BTC/USDT",), "1h", bars=400)
 
 
 class LosesReplacementsTwice(PaperExchange):
@@ -36,19 +28,6 @@ class LosesReplacementsTwice(PaperExchange):
                 return [ErrorObserved(ts=order.ts, reason="network", message="503 x3", symbol=order.symbol,
                                       client_id=order.client_id)]
         return super().submit(order)
-
-
-def trade_all(venue, journal):
-    """Every fixture candle through the paper loop wired to `venue` (which watches the loop's state)."""
-    spec = RunSpec(mode="paper", journal_dir=journal, params=Params(), symbols=("BTC/USDT",), timeframe="1h")
-    rt = assemble(spec, venue, SimClock(), FixedIds("t"), durable=False, session_ts=CANDLES[0].ts)
-    venue.loop = rt.loop
-    try:
-        for candle in CANDLES:
-            rt.loop.feed(candle)
-    finally:
-        rt.close()
-    return rt
 
 
 def test_no_order_is_sent_after_the_core_canceled_it(tmp_path):

@@ -5,55 +5,18 @@ until a restart — the fault soak caught exactly that. The resend uses the same
 up first), stops once the venue answers, and never resends what the core has since canceled."""
 from __future__ import annotations
 
-from pathlib import Path
-
-from cli.bootstrap import RunSpec, assemble
-from cli.clock import FixedIds, SimClock
+from conftest_loop import LosesFirst, trade_all
 from cli.replay import replay_journal
-from exchange.ohlcv import load_candles
 from exchange.paper import PaperExchange
 from journal.events import ErrorObserved, OrderAccepted, OrderCanceled, OrderSubmitted
 from journal.reader import read_events
 from machine.params import Params
 
-FIXTURES = Path(__file__).parent / "data" / "ohlcv"
-CANDLES = load_candles(FIXTURES, ("BTC/USDT",), "1h", bars=400)
-
-
-class LosesFirstStop(PaperExchange):
-    """The first stop placement never reaches the venue: every attempt failed (5xx), only errors come back."""
-
-    def __init__(self, **kwargs) -> None:
-        super().__init__(**kwargs)
-        self.lost: str | None = None
-        self.placed: list[str] = []
-
-    def submit(self, order):
-        if order.purpose == "stop" and self.lost is None:
-            self.lost = order.client_id
-            return [ErrorObserved(ts=order.ts, reason="network", message="503 x3", symbol=order.symbol,
-                                  client_id=order.client_id)]
-        self.placed.append(order.client_id)
-        return super().submit(order)
-
-
-def run(journal: Path, venue, params: Params | None = None):
-    """Every fixture candle through the paper loop wired to `venue`; returns the venue."""
-    spec = RunSpec(mode="paper", journal_dir=journal, params=params or Params(), symbols=("BTC/USDT",),
-                   timeframe="1h")
-    runtime = assemble(spec, venue, SimClock(), FixedIds("t"), durable=False, session_ts=CANDLES[0].ts)
-    try:
-        for candle in CANDLES:
-            runtime.loop.feed(candle)
-    finally:
-        runtime.close()
-    return venue
-
 
 def test_a_stop_the_venue_never_answered_is_sent_again_with_the_same_client_id(tmp_path):
     # no trail, breakeven or pyramid: nothing else would replace the lost stop
-    venue = run(tmp_path / "j", LosesFirstStop(),
-                Params(atr_trail_k=1000.0, breakeven_atr_k=1000.0, enable_pyramiding=False))
+    venue = trade_all(LosesFirst("stop"), tmp_path / "j",
+                      Params(atr_trail_k=1000.0, breakeven_atr_k=1000.0, enable_pyramiding=False))
     assert venue.lost is not None, "the strategy should place a stop in 400 bars"
     events = list(read_events(tmp_path / "j"))
     assert venue.placed.count(venue.lost) == 1, "resent exactly once, then answered"
@@ -84,7 +47,7 @@ class LosesFirstEntry(PaperExchange):
 
 
 def test_an_entry_lost_in_a_long_outage_is_recorded_stale_not_sent_hours_late(tmp_path):
-    venue = run(tmp_path / "j", LosesFirstEntry(failures=2))  # the decision bar and the next fail; the third try would land
+    venue = trade_all(LosesFirstEntry(failures=2), tmp_path / "j")  # the decision bar and the next fail; the third try would land
     assert venue.lost is not None
     events = list(read_events(tmp_path / "j"))
     assert venue.lost not in venue.placed, "a stale entry must never reach the venue"
@@ -95,7 +58,7 @@ def test_an_entry_lost_in_a_long_outage_is_recorded_stale_not_sent_hours_late(tm
 
 
 def test_an_entry_lost_for_one_bar_is_still_sent(tmp_path):
-    venue = run(tmp_path / "j", LosesFirstEntry(failures=1))  # the retry at the next bar reaches the venue
+    venue = trade_all(LosesFirstEntry(failures=1), tmp_path / "j")  # the retry at the next bar reaches the venue
     assert venue.lost in venue.placed
     events = list(read_events(tmp_path / "j"))
     assert not [e for e in events if isinstance(e, OrderCanceled) and e.reason == "stale_intent"]
@@ -117,7 +80,7 @@ class LookupFailsOnce(LosesFirstEntry):
 
 def test_a_stale_entry_is_not_sent_when_the_venue_cannot_say_whether_it_arrived(tmp_path):
     # A failed lookup proves nothing: the stale entry waits for the next bar's lookup, never goes out blind.
-    venue = run(tmp_path / "j", LookupFailsOnce(failures=2))
+    venue = trade_all(LookupFailsOnce(failures=2), tmp_path / "j")
     assert venue.lost is not None and venue.lookup_failures == 0
     assert venue.lost not in venue.placed
     events = list(read_events(tmp_path / "j"))
@@ -155,7 +118,7 @@ class LosesReplacementStops(PaperExchange):
 def test_a_replaced_stop_keeps_protecting_until_its_replacement_rests_at_the_venue(tmp_path):
     # Make before break: a trail move or pyramid resize whose new stop does not arrive must not leave the
     # position naked for a bar; the old stop's cancel waits for the new stop's acceptance.
-    venue = run(tmp_path / "j", LosesReplacementStops())
+    venue = trade_all(LosesReplacementStops(), tmp_path / "j")
     assert len(venue.lost) >= 3, "the fixture should move stops several times"
     assert venue.naked_closes == 0
     events = list(read_events(tmp_path / "j"))
