@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from typing import Final
 
+from msgspec.structs import replace as replace_event
+
 from journal.events import OrderFilled
 from machine.evolve_orders import forget_order
 from machine.ids import client_id_prefix
@@ -94,10 +96,10 @@ def _net_late(sym: Sym, e: OrderFilled) -> tuple[Sym, float]:
     assert pos is not None
     reduce_qty = min(e.qty, pos.qty)
     share = reduce_qty / e.qty
-    sym, gross = _reduce(sym, replace(e, qty=reduce_qty, fee=e.fee * share), "late_fill")
+    sym, gross = _reduce(sym, replace_event(e, qty=reduce_qty, fee=e.fee * share), "late_fill")
     excess = round(e.qty - reduce_qty, _QTY_DEC)
     if excess > _QTY_EPS:
-        sym = _open(sym, replace(e, qty=excess, fee=e.fee - e.fee * share), e.purpose, late=True)
+        sym = _open(sym, replace_event(e, qty=excess, fee=e.fee - e.fee * share), e.purpose, late=True)
     return sym, gross
 
 

@@ -7,9 +7,7 @@ generic attribute lookup, the largest cost of a compiled bar. Nothing encodes th
 holds events, never state. Treat them as values: change one through `replace`, never in place."""
 from __future__ import annotations
 
-from typing import Any, Final, TypeVar
-
-import msgspec
+from typing import Any, Final, TypeVar, cast
 
 from machine.risk import step_decimals
 
@@ -25,15 +23,13 @@ _FIELD_NAMES: dict[str, tuple[str, ...]] = {
     "OrderRec": ('symbol', 'purpose', 'side', 'qty', 'filled', 'cancel_requested',),
 }
 
-R = TypeVar("R")
+R = TypeVar("R", bound="Record")
 
 
 def replace(record: R, **changes: Any) -> R:
-    """A copy of `record` with `changes`: msgspec.structs.replace for these records (events, which are
-    msgspec Structs, go to msgspec's own). The per-bar paths copy and fill a record instead."""
-    if isinstance(record, msgspec.Struct):
-        return msgspec.structs.replace(record, **changes)
-    new = record.copy()  # type: ignore[attr-defined]
+    """A copy of `record` with `changes` (what msgspec.structs.replace did for these records; events stay
+    msgspec Structs and use msgspec's own). The per-bar paths copy and fill a record instead."""
+    new = cast(R, record.copy())  # each record's copy() returns its own type
     for name, value in changes.items():
         setattr(new, name, value)
     return new
@@ -47,6 +43,9 @@ class Record:
     __slots__ = ()
 
     def values(self) -> tuple:
+        raise NotImplementedError
+
+    def copy(self) -> Record:
         raise NotImplementedError
 
     def __eq__(self, other: object) -> bool:
