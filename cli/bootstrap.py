@@ -8,7 +8,6 @@ run ids + durable journal. Live = the ccxt adapter + wall clock (wired by
 from __future__ import annotations
 
 import hashlib
-import re
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -39,50 +38,17 @@ def app_version() -> str:
 
 
 def backtest_run_id(params: Params, candles: Sequence[CandleClosed]) -> str:
-    """Same rules + same candles -> same id, so two identical backtests journal identically."""
+    """Same rules + same candles -> same id, so two identical backtests journal identically.
+
+    The candles are hashed as msgpack rows `[symbol, ts, open, high, low, close, volume]`: each
+    float as its 8 IEEE-754 bytes, so exact (0.0 and -0.0 differ, as they do in the candle), and
+    ~5x cheaper than writing every float out as text (which cost a backtest ~7 % of its time)."""
     digest = hashlib.sha256(msgspec.json.encode(params))
-    text = _candles_text_fast(candles)
-    digest.update(text if text is not None else _candles_text(candles))
+    digest.update(_ROWS.encode([(c.symbol, c.ts, c.open, c.high, c.low, c.close, c.volume) for c in candles]))
     return digest.hexdigest()[:12]
 
 
-def _candles_text(candles: Sequence[CandleClosed]) -> bytes:
-    """What the run id hashes: `symbol|ts|open|high|low|close|volume;` per candle, floats as repr."""
-    return b"".join([b"%s|%d|%r|%r|%r|%r|%r;" % (c.symbol.encode(), c.ts, c.open, c.high, c.low, c.close, c.volume)
-                     for c in candles])
-
-
-_PLAIN_SYMBOL = re.compile(r"[A-Z0-9/:_.\-]+\Z")
-_JSON_ROW_BYTES = b'0123456789.,-[]"ABCDEFGHIJKLMNOPQRSTUVWXYZ/:_'
-_COMMA_TO_BAR = bytes.maketrans(b",", b"|")
-
-
-def _candles_text_fast(candles: Sequence[CandleClosed]) -> bytes | None:
-    """`_candles_text` byte for byte, ~3x faster (a backtest spent ~13 % of its time in float repr);
-    None when it cannot vouch for the equality, and the caller falls back to `_candles_text`.
-
-    Why equal: msgspec writes ints like %d and floats as the shortest round-trip digits, like
-    repr; the two differ only in notation outside [1e-4, 1e16) (msgspec `1e16`, `0.00001`,
-    `null` vs repr `1e+16`, `1e-05`, `nan`), and those outputs carry a lowercase letter or a
-    `,0.0000` number, which sends us to the slow path. Symbols are limited to characters JSON
-    leaves unescaped and that the separators below cannot be confused with; the only quoted
-    strings must be the symbols, and `ts` must be an int (%d would truncate a float)."""
-    if not candles:
-        return b""
-    if not all(_PLAIN_SYMBOL.match(symbol) for symbol in {c.symbol for c in candles}):
-        return None
-    if any(type(c.ts) is not int for c in candles):
-        return None
-    try:
-        rows = msgspec.json.encode([(c.symbol, c.ts, c.open, c.high, c.low, c.close, c.volume) for c in candles])
-    except TypeError:  # not plain numbers: let repr decide
-        return None
-    if (rows.translate(None, _JSON_ROW_BYTES) or b",0.0000" in rows
-            or (b"-" in rows and b",-0.0000" in rows)  # memchr first: prices are rarely negative
-            or rows.count(b'"') != 2 * len(candles)):
-        return None
-    # [["BTC/USDT",1,2.5,...],["ETH/USDT",...]] -> BTC/USDT|1|2.5|...;ETH/USDT|...;
-    return rows[2:-2].translate(_COMMA_TO_BAR, b'"').replace(b"]|[", b";") + b";"
+_ROWS = msgspec.msgpack.Encoder()
 
 
 @dataclass
