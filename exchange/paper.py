@@ -13,6 +13,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Sequence
 
+from mypy_extensions import mypyc_attr
+
 from exchange import paper_state
 from exchange.paper_checks import refusal_of
 from exchange.paper_fills import (
@@ -31,6 +33,7 @@ KEEP_ENDED = 500
 """Filled/canceled orders remembered for `fetch_order` (restart reconciliation looks back a few bars)."""
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)  # tests and fault injection subclass the venue
 class PaperExchange:
     """Simulated venue. With `state_path` every change is saved atomically (restartable)."""
 

@@ -20,6 +20,9 @@ from journal.stats import journal_stats
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "tests" / "data" / "ohlcv"
 
+PACKAGES = ("machine", "journal", "cli", "exchange")  # the compiled ones and what they were compiled against
+LOADED = ("machine.decider", "cli.loop", "exchange.paper")  # one compiled module of each package
+
 needs_build = pytest.mark.skipif(not native.MANIFEST.exists(),
                                  reason="the compiled core is not built here (python build_core.py)")
 
@@ -31,8 +34,10 @@ def _backtest_digest(tmp_path: Path, core: str) -> tuple[str, bool]:
     journal = tmp_path / f"j-{core}"
     code = ("import sys, machine; from cli.main import bot_main; sys.argv = ['bot', *sys.argv[1:]]\n"
             "try:\n    bot_main()\nexcept SystemExit as exc:\n    assert not exc.code, exc.code\n"
-            "import machine.decider as d\n"
-            "print('COMPILED', machine.COMPILED, d.__file__.endswith('.so'))")
+            "import importlib\n"
+            f"so = [importlib.import_module(name).__file__.endswith('.so') for name in {LOADED!r}]\n"
+            "assert len(set(so)) == 1, so  # all compiled or none\n"
+            "print('COMPILED', machine.COMPILED, so[0])")
     run = subprocess.run([sys.executable, "-c", code, "backtest", "--data", str(DATA), "--symbols", "BTC/USDT",
                           "ETH/USDT", "--timeframe", "1h", "--journal", str(journal), "--json"],
                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
@@ -53,15 +58,16 @@ def test_compiled_and_interpreted_cores_write_the_same_journal(tmp_path):
 
 
 def _copy_tree(dest: Path) -> Path:
-    """A copy of the packages the core needs, with its build, to edit without touching the checkout."""
-    for package in ("machine", "journal"):
+    """A copy of the packages the build covers, with the build, to edit without touching the checkout."""
+    for package in PACKAGES:
         shutil.copytree(ROOT / package, dest / package, ignore=shutil.ignore_patterns("__pycache__"))
     return dest
 
 
 def _is_current_in(tree: Path) -> tuple[bool, bool]:
-    code = ("import machine, journal.native as n, machine.decider as d; "
-            "print(n.native_is_current(), n.ENABLED and d.__file__.endswith('.so'))")
+    code = ("import importlib, journal.native as n; "
+            f"so = [importlib.import_module(name).__file__.endswith('.so') for name in {LOADED!r}]; "
+            "print(n.native_is_current(), n.ENABLED and all(so) if any(so) else False)")
     env = {key: value for key, value in os.environ.items() if key != "BOT_CORE"}
     out = subprocess.run([sys.executable, "-c", code], cwd=tree, env={**env, "PYTHONPATH": str(tree)},
                          capture_output=True, text=True, timeout=60)
@@ -83,6 +89,10 @@ def test_an_edited_core_source_runs_interpreted_until_rebuilt(tmp_path):
     risk.write_text(risk.read_text().removesuffix("\n# an edit\n"))
     assert _is_current_in(tree) == (True, True)
     events.write_text(events.read_text() + "\n")
+    assert _is_current_in(tree) == (False, False)
+    events.write_text(events.read_text().removesuffix("\n"))
+    loop = tree / "cli" / "loop.py"  # the shell's compiled modules are part of the one build
+    loop.write_text(loop.read_text() + "\n# an edit\n")
     assert _is_current_in(tree) == (False, False)
 
 
@@ -145,7 +155,7 @@ def test_a_source_saved_during_the_build_is_not_recorded_as_built(tmp_path):
     """The manifest's digests are the sources mypyc read: an edit saved mid-build (an editor, a git pull)
     must not be recorded as built, or the stale compiled module would load as current."""
     pytest.importorskip("mypyc")
-    for package in ("machine", "journal"):
+    for package in PACKAGES:
         shutil.copytree(ROOT / package, tmp_path / package,
                         ignore=shutil.ignore_patterns("__pycache__", "_native", "_native.new"))
     shutil.copy2(ROOT / "build_core.py", tmp_path / "build_core.py")
