@@ -31,8 +31,13 @@ OrderPurpose = Literal[
 ]
 
 
-class Event(msgspec.Struct, frozen=True, kw_only=True, tag_field="kind"):
-    """Base of every event. `ts`: event time, int ms UTC."""
+class Event(msgspec.Struct, frozen=True, kw_only=True, tag_field="kind", gc=False):
+    """Base of every event. `ts`: event time, int ms UTC.
+
+    `gc=False`: events are values (numbers, strings, tuples, plain dicts from config or the venue) that
+    never refer back to themselves, so the cycle collector need not track them. A backtest holds every
+    candle and a replay decodes every record: untracked, they cost 16 bytes less each and are never
+    traversed by a full collection."""
 
     ts: int
 
