@@ -9,6 +9,8 @@ from __future__ import annotations
 from exchange.paper_state import DUST, PaperOrder, PaperPosition
 
 CONDITIONAL_KINDS = ("stop_market", "take_profit_market", "limit")
+QTY_DECIMALS = 9
+"""Decimal places a position's quantity is kept to (finer than any USDⓈ-M step; the core's own precision)."""
 EVALUATION_ORDER = {"market": 0, "stop_market": 1, "take_profit_market": 2, "limit": 3}
 """Inside one bar: market orders at the open, then stops before take-profits (conservative)."""
 
@@ -66,20 +68,23 @@ def reducible_qty(position: PaperPosition, side: str, qty: float) -> float:
 
 
 def apply_fill(position: PaperPosition, side: str, qty: float, price: float) -> tuple[PaperPosition, float]:
-    """The position after a fill (one-way mode) and the gross pnl it realized."""
+    """The position after a fill (one-way mode) and the gross pnl it realized.
+
+    Quantities are kept to QTY_DECIMALS, as a venue's decimal book keeps them: 2.004 + 1.564 held is 3.568,
+    not 3.5679999999999996, so the stop that closes it fills 3.568 and the trade reports 3.568."""
     delta = qty if side == "buy" else -qty
     held = position.qty
     if abs(held) <= DUST or (held > 0) == (delta > 0):
         size = abs(held) + qty
         entry = (abs(held) * position.entry_price + qty * price) / size
-        return PaperPosition(qty=held + delta, entry_price=entry), 0.0
+        return PaperPosition(qty=round(held + delta, QTY_DECIMALS), entry_price=entry), 0.0
     closing = min(qty, abs(held))
     direction = 1.0 if held > 0 else -1.0
     realized = closing * (price - position.entry_price) * direction
-    remaining = qty - closing
+    remaining = round(qty - closing, QTY_DECIMALS)
     if remaining > DUST:  # flipped through zero: the rest opens the other way at this price
         return PaperPosition(qty=-direction * remaining, entry_price=price), realized
-    left = held + delta
+    left = round(held + delta, QTY_DECIMALS)
     if abs(left) <= DUST:
         return PaperPosition(), realized
     return PaperPosition(qty=left, entry_price=position.entry_price), realized

@@ -72,6 +72,9 @@ def test_positions_and_equity_always_reconcile_with_the_fills(moves, orders):
     qty, realized, fees = replay_ledger(fills)
     held = sum(p.qty if p.side == "long" else -p.qty for p in venue.positions())
     assert held == pytest.approx(qty, abs=1e-9)
+    # The venue keeps quantities as a decimal book does: orders of 3 decimals hold and fill 3 decimals, never
+    # float residue such as 3.5679999999999996 (which ccxt would truncate to 3.567 when sent to Binance).
+    assert all(f.qty == round(f.qty, 3) for f in fills) and held == round(held, 3)
     assert venue.equity() == pytest.approx(50_000.0 + realized - fees, rel=1e-12, abs=1e-6)
     signed = 0.0
     for f in fills:  # reduce-only fills only ever shrink the position toward zero
