@@ -17,6 +17,7 @@ import msgspec
 
 from cli import crash_hook
 from cli.clock import Clock, FixedIds, IdSource, RandomIds, SimClock, WallClock
+from cli.code_version import code_digest
 from cli.loop import Observer, RunLoop
 from cli.reconcile import Intents, reconcile
 from cli.restart import rebuild_state
@@ -168,7 +169,8 @@ def assemble(spec: RunSpec, exchange: Exchange, clock: Clock, ids: IdSource, *, 
         session = SessionStarted(
             ts=max([session_ts, *resume_after.values()]), run_id=ids.run_id(spec.mode), mode=spec.mode,
             version=app_version(), config_digest=spec.config_digest, symbols=spec.symbols,
-            timeframe=spec.timeframe, settings={"params": msgspec.to_builtins(spec.params), **spec.settings})
+            timeframe=spec.timeframe, settings={"params": msgspec.to_builtins(spec.params), **spec.settings},
+            code_digest=code_digest())
         loop.start(session)
         if restarted:
             reconcile(loop, exchange, spec.symbols, intents, session.ts)

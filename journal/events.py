@@ -46,7 +46,8 @@ class Event(msgspec.Struct, frozen=True, kw_only=True, tag_field="kind", gc=Fals
 
 
 class SessionStarted(Event, tag="session_started"):
-    """A process started appending. `settings` holds non-secret config only."""
+    """A process started appending. `settings` holds non-secret config only. `code_digest`: the sources
+    that recorded the session (cli/code_version.py), kept out of `journal stats`' content digest."""
 
     run_id: str
     mode: str  # backtest | paper | live | testnet
@@ -55,6 +56,7 @@ class SessionStarted(Event, tag="session_started"):
     symbols: tuple[str, ...] = ()
     timeframe: str = "1h"
     settings: dict[str, Any] = {}
+    code_digest: str = ""  # the last field: the content digest drops it by key (journal/stats.py)
 
 
 class MarketLoaded(Event, tag="market_loaded"):

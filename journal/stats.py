@@ -2,13 +2,16 @@
 
 `content_digest` = BLAKE2b-128 over, per record, (seq, ts, v) packed as three i64 and
 the event's stored msgpack bytes. Two runs that record the same events (a backtest
-twice) give the same value even though their `recorded_at` differ.
+twice) give the same value even though their `recorded_at` differ. A session's `code_digest` (which
+sources recorded it) is left out too: the same events recorded by edited code keep the digest.
 """
 from __future__ import annotations
 
 import hashlib
 import os
 import struct
+
+import msgspec
 
 from journal.codec import decode_head
 from journal.framing import DIGEST_SIZE
@@ -17,6 +20,18 @@ from journal.scan import TornTail
 from journal.segments import list_segments
 
 CONTENT_KEY = struct.Struct("<qqq")
+_SESSION_TAG = b"\xa4kind\xafsession_started"  # msgpack "kind": "session_started", near a session's first byte
+
+
+def _content_of(event: msgspec.Raw) -> msgspec.Raw | bytes:
+    """The event's bytes as content: a session's `code_digest` (which sources recorded it) is not content,
+    so it is dropped by key and the rest re-encoded, byte for byte what a session without it encodes to."""
+    if _SESSION_TAG not in bytes(memoryview(event)[:24]):
+        return event
+    fields = msgspec.msgpack.decode(event)
+    if not isinstance(fields, dict) or fields.pop("code_digest", None) is None:
+        return event
+    return msgspec.msgpack.encode(fields)
 
 
 def journal_stats(path: str | os.PathLike[str]) -> dict:
@@ -35,7 +50,7 @@ def journal_stats(path: str | os.PathLike[str]) -> dict:
         last = head
         last_digest = walk.digest
         update(pack(head.seq, head.ts, head.v))
-        update(head.event)
+        update(_content_of(head.event))
     return {
         "path": str(path),
         "records": records,

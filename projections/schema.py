@@ -127,7 +127,8 @@ TABLES: tuple[TableSpec, ...] = (
         field("detail", "VARCHAR"), SYMBOL, field("client_id", "VARCHAR"))),
     TableSpec("sessions_t", ("session_started",), (
         SEQ, TS, field("run_id", "VARCHAR"), field("mode", "VARCHAR"), field("version", "VARCHAR"),
-        field("config_digest", "VARCHAR"), field("symbols", "VARCHAR[]"), field("timeframe", "VARCHAR"))),
+        field("config_digest", "VARCHAR"), field("symbols", "VARCHAR[]"), field("timeframe", "VARCHAR"),
+        field("code_digest", "VARCHAR"))),
 )
 
 META_DDL = "CREATE TABLE projection_meta (key VARCHAR PRIMARY KEY, value VARCHAR)"

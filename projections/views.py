@@ -107,7 +107,8 @@ VIEWS: dict[str, str] = {
     "kill_switch": "SELECT seq, ts, reason, error_seqs, error_reasons, window_sec, max_errors FROM kill_switch_t",
     "emergency_actions": "SELECT seq, ts, policy, action, outcome, reason, symbol, trigger FROM emergency_t",
     "errors": "SELECT seq, ts, kind, reason, source, code, message, symbol, client_id FROM errors_t",
-    "sessions": "SELECT seq, ts, run_id, mode, version, config_digest, symbols, timeframe FROM sessions_t",
+    "sessions": ("SELECT seq, ts, run_id, mode, version, config_digest, symbols, timeframe, coalesce(code_digest, '') "
+                 "AS code_digest FROM sessions_t"),
     "halts": "SELECT seq, ts, kind, symbol, payload->>'reason' AS reason FROM events_t WHERE kind IN "
              "('halted', 'resumed', 'halt_requested', 'resume_requested', 'protect_only_requested')",
 }
