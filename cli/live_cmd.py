@@ -28,7 +28,8 @@ from cli.loop import Stopwatch
 from cli.paper_feed import paced, parse_speed
 from cli.run_options import REPO_ROOT, RunConfig, default_data_dir, load_run_config
 from cli.stop_flag import StopFlag
-from exchange.ohlcv import load_candles, timeframe_ms
+from exchange.candle_set import load_candle_set
+from exchange.ohlcv import timeframe_ms
 from journal.errors import BadInput
 from journal.reader import read_records
 
@@ -55,7 +56,8 @@ def live(
     pace = parse_speed(speed)
     params = run_config.params
     symbols = tuple(run_config.config.universe)
-    candles = load_candles(data if data is not None else default_data_dir(), symbols, params.timeframe)
+    # columns, events a chunk at a time: paper at --speed max over years of bars holds 50 bytes a bar
+    candles = load_candle_set(data if data is not None else default_data_dir(), symbols, params.timeframe)
     if not candles:
         raise BadInput("no candles to trade")
     journal_dir = journal if journal is not None else default_paper_journal()
@@ -68,7 +70,8 @@ def live(
                             observers=metrics_observers(metrics_port, run_config, journal_dir))
     stopwatch = Stopwatch()
     runtime.loop.on_order_sent = stopwatch.order_sent
-    remaining = [c for c in candles if c.ts > runtime.resume_after.get(c.symbol, -1)]
+    resume_after = runtime.resume_after
+    remaining = (c for c in candles if c.ts > resume_after.get(c.symbol, -1))
     market_ts = runtime.session.ts
     try:
         with LiveStatus(f"paper {runtime.session.run_id}", runtime.loop, runtime.summary, symbols,

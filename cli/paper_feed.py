@@ -3,7 +3,7 @@
 """
 from __future__ import annotations
 
-from typing import Callable, Iterator, Sequence
+from typing import Callable, Iterable, Iterator
 
 from cli.clock import Clock
 from journal.errors import BadInput
@@ -23,20 +23,22 @@ def parse_speed(text: str) -> float | None:
     return speed
 
 
-def paced(candles: Sequence[CandleClosed], clock: Clock, speed: float | None, bar_ms: int,
+def paced(candles: Iterable[CandleClosed], clock: Clock, speed: float | None, bar_ms: int,
           should_stop: Callable[[], bool] = lambda: False) -> Iterator[CandleClosed]:
-    """Yield each candle once its (scaled) close time has come; stop early when asked."""
-    if not candles:
-        return
-    origin_wall = clock.now_ms()
-    origin_close = candles[0].ts + bar_ms
+    """Yield each candle once its (scaled) close time has come; stop early when asked.
+    `candles` may be lazy (a filtered `CandleSet`): time is counted from the first one."""
+    origin_wall = origin_close = 0
+    first = True
     for candle in candles:
         if should_stop():
             return
         if speed is not None:
+            if first:
+                origin_wall, origin_close = clock.now_ms(), candle.ts + bar_ms
             due = origin_wall + int((candle.ts + bar_ms - origin_close) / speed)
             while clock.now_ms() < due and not should_stop():
                 clock.sleep_until(min(due, clock.now_ms() + 200))
             if should_stop():
                 return
+        first = False
         yield candle

@@ -35,6 +35,15 @@ def test_real_time_waits_a_whole_bar_and_max_never_waits():
     assert release_times(None) == [1_000] * 8
 
 
+def test_a_lazy_feed_is_paced_from_its_first_candle():
+    """`bot live` filters a restart's already-recorded bars lazily: the clock starts at the first bar left."""
+    clock = SimClock(start_ms=1_000)
+    lazy = (c for c in candles(4) if c.ts >= 2 * H)
+    assert [(c.ts, clock.now_ms()) for c in paced(lazy, clock, 3600.0, H)] == [
+        (2 * H, 1_000), (2 * H, 1_000), (3 * H, 2_000), (3 * H, 2_000)]
+    assert list(paced(iter([]), clock, 3600.0, H)) == []
+
+
 def test_a_stop_request_ends_the_feed_before_the_next_bar():
     clock = SimClock()
     seen = []
