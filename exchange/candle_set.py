@@ -62,7 +62,8 @@ class CandleSet(Sequence):
         """`(symbol, ts, open, high, low, close, volume)` rows, a chunk per list, without building events."""
         for start in range(0, len(self), CHUNK):
             stop = min(start + CHUNK, len(self))
-            yield list(zip(self._symbols(start, stop), self.ts[start:stop].tolist(), *self.values[:, start:stop].tolist()))
+            yield list(zip(self._symbols(start, stop), self.ts[start:stop].tolist(),
+                           *self.values[:, start:stop].tolist()))
 
     def _symbols(self, start: int, stop: int) -> list[str]:
         names = self.symbols

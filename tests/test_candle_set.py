@@ -85,7 +85,8 @@ def test_iterating_holds_one_chunk_of_events_not_one_per_bar(tmp_path):
     (tmp_path / "1m").mkdir()
     close = 20_000.0 + np.arange(n) % 500
     pd.DataFrame({"timestamp": np.arange(n, dtype=np.int64) * 60_000, "open": close, "high": close + 5.0,
-                  "low": close - 5.0, "close": close, "volume": np.ones(n)}).to_parquet(tmp_path / "1m" / "BTC_USDT.parquet")
+                  "low": close - 5.0, "close": close, "volume": np.ones(n)}
+                 ).to_parquet(tmp_path / "1m" / "BTC_USDT.parquet")
     columns = load_candle_set(tmp_path, ["BTC/USDT"], "1m")
     tracemalloc.start()
     try:
