@@ -22,6 +22,12 @@ def code_digest(root: Path = ROOT) -> str:
     digest = hashlib.sha256()
     for package in PACKAGES:
         for path in sorted((root / package).rglob("*.py")):
+            if not path.is_file():  # an editor's lock file (a dangling `.#name.py` link), a directory: not code
+                continue
+            try:
+                content = path.read_bytes()
+            except OSError:  # unreadable: stamped as such, never a reason for a session not to start
+                content = b"<unreadable>"
             digest.update(path.relative_to(root).as_posix().encode() + b"\0")
-            digest.update(path.read_bytes() + b"\0")
+            digest.update(content + b"\0")
     return digest.hexdigest()[:16]

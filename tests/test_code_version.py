@@ -80,3 +80,14 @@ def test_any_source_edit_changes_the_code_digest(tmp_path):
     risk = tmp_path / "machine" / "risk.py"
     risk.write_text(risk.read_text() + "\n")
     assert code_digest.__wrapped__(tmp_path) != before
+
+
+def test_an_editor_lock_file_among_the_sources_is_not_code(tmp_path):
+    """Emacs keeps `.#name.py`, a link to nowhere, beside a file with unsaved edits: reading it failed every
+    session start (found by review). Such a path is not code and leaves the digest as it was."""
+    for package in PACKAGES:
+        shutil.copytree(ROOT / package, tmp_path / package, ignore=shutil.ignore_patterns("__pycache__", "_native*"))
+    before = code_digest.__wrapped__(tmp_path)
+    (tmp_path / "machine" / ".#risk.py").symlink_to("someone@host.4242:1700000000")
+    (tmp_path / "cli" / "folder.py").mkdir()
+    assert code_digest.__wrapped__(tmp_path) == before
