@@ -19,7 +19,7 @@ from cli import control
 from cli.apps import bot_app
 from cli.clock import RandomIds, WallClock
 from journal.errors import BadInput, CheckFailed
-from journal.events import Event, ManualClose, ManualCloseRequested, PositionClosed, SessionStarted, SignalFiltered
+from journal.events import ErrorRaised, Event, ManualClose, ManualCloseRequested, PositionClosed, SessionStarted, SignalFiltered
 from journal.reader import read_events
 
 POLL_S = 0.2
@@ -33,6 +33,19 @@ def journal_session(journal_dir: Path) -> tuple[SessionStarted, int, list[Event]
         raise BadInput(f"{journal_dir}: journal has no session to close a position in")
     return sessions[-1], max(e.ts for e in events if not isinstance(e, SessionStarted)) if len(events) > 1 \
         else sessions[-1].ts, events
+
+
+REFUSALS = {"nothing_to_close": "no open position to close (it closed before the request was handled?)",
+            "already_exiting": "its position is already being closed"}
+"""What the core answers a close it will not act on (machine/decide_ops.py), as `bot close` says it."""
+
+
+def refusal(events: list[Event], symbol: str, after: int) -> str | None:
+    """The core's answer when it refused our request (looking only at records after `after`)."""
+    for event in events[after:]:
+        if isinstance(event, ErrorRaised) and event.symbol == symbol and event.reason in REFUSALS:
+            return f"{symbol}: {REFUSALS[event.reason]} ({event.reason})"
+    return None
 
 
 def outcome(events: list[Event], symbol: str, after: int) -> str | None:
@@ -67,10 +80,14 @@ def close_command(
         deadline = time.monotonic() + wait
         while time.monotonic() < deadline:
             time.sleep(POLL_S)
-            result = outcome(list(read_events(journal)), symbol, len(events))
+            recorded = list(read_events(journal))
+            result = outcome(recorded, symbol, len(events))
             if result:
                 print(result)
                 return
+            refused = refusal(recorded, symbol, len(events))
+            if refused:
+                raise CheckFailed(f"the running bot (pid {holder}) answered: {refused}")
         raise CheckFailed(f"the bot (pid {holder}) has not acted on the close of {symbol} within {wait:.0f}s; "
                           f"the request stays queued in {control.control_dir(journal, 'pending')}")
     # A paper journal is the whole truth: say so before taking the lock, so nothing is recorded. A live one is
