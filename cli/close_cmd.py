@@ -19,7 +19,9 @@ from cli import control
 from cli.apps import bot_app
 from cli.clock import RandomIds, WallClock
 from journal.errors import BadInput, CheckFailed
-from journal.events import ErrorRaised, Event, ManualClose, ManualCloseRequested, PositionClosed, SessionStarted, SignalFiltered
+from journal.events import (
+    ErrorRaised, Event, ManualClose, ManualCloseRequested, PositionClosed, SessionStarted, SignalFiltered,
+)
 from journal.reader import read_events
 
 POLL_S = 0.2
