@@ -11,7 +11,7 @@ Reduce-only orders never flip a position; they are canceled when it closes.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Sequence
+from typing import ClassVar, Sequence
 
 from mypy_extensions import mypyc_attr
 
@@ -37,7 +37,7 @@ KEEP_ENDED = 500
 class PaperExchange:
     """Simulated venue. With `state_path` every change is saved atomically (restartable)."""
 
-    name = "paper"
+    name: ClassVar[str] = "paper"  # a class attribute when compiled too (not a per-instance default)
 
     def __init__(self, *, fee_rate: float = 0.0005, slippage_bps: float = 0.0, initial_equity: float = 10_000.0,
                  state_path: Path | None = None, markets: dict[str, MarketRules] | None = None) -> None:

@@ -227,3 +227,8 @@ def test_queries_report_orders_positions_and_fills():
     assert [(o.client_id, o.stop_price, o.reduce_only) for o in exchange.open_orders(SYMBOL)] == [("stop", 95.0, True)]
     assert [(p.symbol, p.side, p.qty, p.entry_price) for p in exchange.positions()] == [(SYMBOL, "long", 1.5, 100.0)]
     assert exchange.fetch_order("stop", "ETH/USDT") is None
+
+
+def test_the_venue_names_itself_on_the_class_and_on_instances():
+    # compiled by mypyc, a plain class attribute became a per-instance default: the class read a descriptor
+    assert PaperExchange.name == "paper" and PaperExchange().name == "paper"
