@@ -16,18 +16,22 @@ CANDLES = load_candles(FIXTURES, ("BTC/USDT",), "1h", bars=400)
 
 
 class LosesFirst(PaperExchange):
-    """The first placement of an order with `purpose` never reaches the venue: every attempt failed (5xx past
-    the retries), only errors come back. `lost` is its client id; `placed` every id that did arrive."""
+    """The first order with `purpose` never reaches the venue on its first `failures` placement attempts (a venue
+    outage: 5xx past the retries, only errors come back); the loop resends it once per bar. `lost` is its client
+    id; `placed` every id that did arrive."""
 
-    def __init__(self, purpose: str, **kwargs) -> None:
+    def __init__(self, purpose: str, failures: int = 1, **kwargs) -> None:
         super().__init__(**kwargs)
         self.purpose = purpose
+        self.failures = failures
         self.lost: str | None = None
         self.placed: list[str] = []
 
     def submit(self, order):
         if order.purpose == self.purpose and self.lost is None:
             self.lost = order.client_id
+        if order.client_id == self.lost and self.failures > 0:
+            self.failures -= 1
             return [ErrorObserved(ts=order.ts, reason="network", message="503 x3", symbol=order.symbol,
                                   client_id=order.client_id)]
         self.placed.append(order.client_id)

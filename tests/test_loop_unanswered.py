@@ -25,29 +25,8 @@ def test_a_stop_the_venue_never_answered_is_sent_again_with_the_same_client_id(t
     assert replay_journal(tmp_path / "j").ok
 
 
-class LosesFirstEntry(PaperExchange):
-    """The first entry's first `failures` placement attempts fail before they arrive (a venue
-    outage: 5xx past the retries); the loop retries it once per bar."""
-
-    def __init__(self, failures: int, **kwargs) -> None:
-        super().__init__(**kwargs)
-        self.failures = failures
-        self.lost: str | None = None
-        self.placed: list[str] = []
-
-    def submit(self, order):
-        if order.purpose == "entry" and self.lost is None:
-            self.lost = order.client_id
-        if order.client_id == self.lost and self.failures > 0:
-            self.failures -= 1
-            return [ErrorObserved(ts=order.ts, reason="network", message="503 x3", symbol=order.symbol,
-                                  client_id=order.client_id)]
-        self.placed.append(order.client_id)
-        return super().submit(order)
-
-
 def test_an_entry_lost_in_a_long_outage_is_recorded_stale_not_sent_hours_late(tmp_path):
-    venue = trade_all(LosesFirstEntry(failures=2), tmp_path / "j")  # the decision bar and the next fail; the third try would land
+    venue = trade_all(LosesFirst("entry", failures=2), tmp_path / "j")  # the decision bar and the next fail; the third try would land
     assert venue.lost is not None
     events = list(read_events(tmp_path / "j"))
     assert venue.lost not in venue.placed, "a stale entry must never reach the venue"
@@ -58,17 +37,17 @@ def test_an_entry_lost_in_a_long_outage_is_recorded_stale_not_sent_hours_late(tm
 
 
 def test_an_entry_lost_for_one_bar_is_still_sent(tmp_path):
-    venue = trade_all(LosesFirstEntry(failures=1), tmp_path / "j")  # the retry at the next bar reaches the venue
+    venue = trade_all(LosesFirst("entry", failures=1), tmp_path / "j")  # the retry at the next bar reaches the venue
     assert venue.lost in venue.placed
     events = list(read_events(tmp_path / "j"))
     assert not [e for e in events if isinstance(e, OrderCanceled) and e.reason == "stale_intent"]
 
 
-class LookupFailsOnce(LosesFirstEntry):
-    """As LosesFirstEntry, and the first lookup of the lost entry fails too (a read timeout)."""
+class LookupFailsOnce(LosesFirst):
+    """As LosesFirst("entry"), and the first lookup of the lost entry fails too (a read timeout)."""
 
     def __init__(self, **kwargs) -> None:
-        super().__init__(**kwargs)
+        super().__init__("entry", **kwargs)
         self.lookup_failures = 1
 
     def fetch_order(self, client_id, symbol):
