@@ -20,13 +20,20 @@ from journal.scan import TornTail
 from journal.segments import list_segments
 
 CONTENT_KEY = struct.Struct("<qqq")
-_SESSION_TAG = b"\xa4kind\xafsession_started"  # msgpack "kind": "session_started", near a session's first byte
+_SESSION_TAG = b"\xa4kind\xafsession_started"  # msgpack "kind": "session_started", right after the map header
+_MAP_HEADER = {0xDE: 3, 0xDF: 5}  # map 16 / map 32; a fixmap (< 16 fields) header is 1 byte
+
+
+def _is_session(event: memoryview) -> bool:
+    """Whether the record's event is a session_started, from its first bytes (one byte decides most)."""
+    start = _MAP_HEADER.get(event[0], 1)
+    return event[start + 6] == 0x73 and event[start:start + 21] == _SESSION_TAG  # "s": session_/signal_...
 
 
 def _content_of(event: msgspec.Raw) -> msgspec.Raw | bytes:
-    """The event's bytes as content: a session's `code_digest` (which sources recorded it) is not content,
-    so it is dropped by key and the rest re-encoded, byte for byte what a session without it encodes to."""
-    if _SESSION_TAG not in bytes(memoryview(event)[:24]):
+    """The event's bytes as content. A session's `code_digest` (which sources recorded it) is not content:
+    it is dropped by key and the rest re-encoded, byte for byte what a session without it encodes to."""
+    if not _is_session(memoryview(event)):
         return event
     fields = msgspec.msgpack.decode(event)
     if not isinstance(fields, dict) or fields.pop("code_digest", None) is None:
