@@ -3,7 +3,7 @@
 
 FROM python:3.11-slim AS build
 WORKDIR /src
-# gcc compiles the decision core and the run loop (build_core.py, mypyc); only this stage has it.
+# gcc compiles the decision core, the run loop (build_core.py, mypyc) and the C framer; only this stage has it.
 # hadolint ignore=DL3008
 RUN apt-get update \
     && apt-get install -y --no-install-recommends gcc libc6-dev \

@@ -30,12 +30,15 @@ ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT))
 
 from journal.native import (  # noqa: E402
+    C_EXTENSIONS,
     COMPILED_MODULES,
     GROUP,
     MANIFEST,
     MANIFEST_PACKAGE,
     abi_tag,
+    built_modules,
     manifest_sources,
+    native_packages,
     native_dir,
     native_is_current,
     source_digest,
@@ -65,14 +68,14 @@ ignore_errors = true
 
 
 def clean() -> None:
-    for package in COMPILED_MODULES:
+    for package in native_packages():
         shutil.rmtree(native_dir(package), ignore_errors=True)
 
 
 def build() -> int:
     try:
         from mypyc.build import mypycify
-        from setuptools import Distribution
+        from setuptools import Distribution, Extension
     except ImportError as exc:
         print(f"build_core: mypyc is not installed ({exc.name}); the interpreted core runs", file=sys.stderr)
         return 0
@@ -91,6 +94,8 @@ def build() -> int:
             paths = [f"{package}/{name}.py" for package, names in COMPILED_MODULES.items() for name in names]
             extensions = mypycify(["--config-file", str(config), *paths], opt_level="3", group_name=GROUP,
                                   verbose=False)
+            extensions += [Extension(f"{package}.{name}", [f"{package}/{name}.c"], extra_compile_args=["-O3"])
+                           for package, names in C_EXTENSIONS.items() for name in names]
             dist = Distribution({"name": "machine-core", "ext_modules": extensions})
             cmd = dist.get_command_obj("build_ext")
             cmd.build_lib = str(Path(tmp) / "lib")
@@ -107,7 +112,7 @@ def build() -> int:
                   "core runs until the next build", file=sys.stderr)
             return 1
         staged = {}
-        for package in COMPILED_MODULES:  # stage every package first: a failed copy leaves the old build whole
+        for package in native_packages():  # stage every package first: a failed copy leaves the old build whole
             staging = native_dir(package).with_name("_native.new")
             shutil.rmtree(staging, ignore_errors=True)
             staging.mkdir()
@@ -115,15 +120,15 @@ def build() -> int:
                 shutil.copy2(lib, staging / lib.name)
             staged[package] = staging
         manifest = {"abi": abi_tag(),
-                    "modules": {package: list(names) for package, names in COMPILED_MODULES.items()},
+                    "modules": built_modules(),
                     "sources": before}
         manifest_text = json.dumps(manifest, indent=1, sort_keys=True) + "\n"
         (staged[MANIFEST_PACKAGE] / MANIFEST.name).write_text(manifest_text)
         clean()
         for package, staging in staged.items():
             staging.rename(native_dir(package))
-    count = sum(len(names) for names in COMPILED_MODULES.values())
-    print(f"build_core: compiled {count} modules ({', '.join(COMPILED_MODULES)}) into <package>/_native",
+    count = sum(len(names) for names in built_modules().values())
+    print(f"build_core: compiled {count} modules ({', '.join(native_packages())}) into <package>/_native",
           file=sys.stderr)
     return 0
 

@@ -1,9 +1,13 @@
 """The single writer of a journal directory: framing, hash chain, group commit, segment roll.
 
 `append(events, durable=True)` returns only after fdatasync (one per call: a whole
-decision batch commits with one fsync). `durable=False` buffers for backtests; the
-buffer reaches the disk on flush()/close(). Opening takes the directory's lock and
-recovers a torn tail (see journal.recovery) before anything is appended.
+decision batch commits with one fsync). `durable=False` is for backtests: the batch is
+checked and encoded at once (a bad event raises from `append` and leaves the journal
+untouched), then framed, written and fdatasync'd in order by a background committer
+while the caller goes on (journal.committer). Everything appended is on disk when
+flush()/close() return; a durable append first waits for the batches before it.
+Opening takes the directory's lock and recovers a torn tail (see journal.recovery)
+before anything is appended.
 """
 from __future__ import annotations
 
@@ -12,8 +16,9 @@ import time
 from pathlib import Path
 from typing import Callable, Sequence
 
-from journal.batch import frame_batch
+from journal.batch import NATIVE, EncodedBatch, encode_batch, frame, payloads
 from journal.codec import decode_record
+from journal.committer import Committer
 from journal.events import Event, JournalRecovered
 from journal.framing import pack_header, segment_name
 from journal.lock import WriterLock
@@ -45,6 +50,9 @@ class JournalWriter:
         self._digest = b""
         self.recovered: JournalRecovered | None = None
         self.closed = False
+        # Non-durable batches: framed and written off the caller's thread when framing releases the
+        # GIL (the C framer), else right away. Either way in order, by the same `_commit`.
+        self._committer = Committer(self._commit, self.directory) if NATIVE else None
 
     # ------------------------------------------------------------------ opening
 
@@ -114,26 +122,53 @@ class JournalWriter:
     # ------------------------------------------------------------------ appending
 
     def append(self, events: Sequence[Event], durable: bool = True) -> list[Record]:
-        """Assign seqs, frame and chain; with durable=True return only after fdatasync.
+        """Assign seqs, frame and chain; with durable=True return only after fdatasync, with the
+        records as the reader will decode them. durable=False returns [] at once (see the module doc).
 
-        Everything is encoded and framed in memory first, so a bad event leaves the journal untouched."""
+        Every event is checked and encoded first, so a bad event leaves the journal untouched."""
         if self.closed:
             raise ValueError(f"{self.directory}: journal writer is closed")
-        framed = frame_batch(events, self._seq, self._digest, self._clock(), decode_record if durable else None,
-                             self._seg_size + len(self._buf), self._segment_bytes)
-        rolls, frames, seq, prev = framed.rolls, framed.frames, framed.seq, framed.digest
+        batch = encode_batch(events)
+        now = self._clock()
+        seq = self._seq
+        if not durable:
+            self._seq += len(batch.ts)
+            if self._committer is not None:
+                self._committer.submit((batch, seq, now))
+            else:
+                self._commit((batch, seq, now))
+            return []
+        self._drain()  # the chain continues from every batch before this one
+        framed = frame(batch, seq, self._digest, now, self._seg_size + len(self._buf), self._segment_bytes)
+        records = [decode_record(payload) for payload in payloads(framed.frames)]  # never durable what the
+        self._seq += len(batch.ts)                                                  # reader could not decode
+        self._place(framed.frames, framed.rolls, framed.digest)
+        self.flush()
+        return records
+
+    def _commit(self, job: tuple[EncodedBatch, int, int]) -> None:
+        """Frame a batch after the last one and move it toward the disk (the committer's thread, if any)."""
+        batch, seq, now = job
+        framed = frame(batch, seq, self._digest, now, self._seg_size + len(self._buf), self._segment_bytes)
+        self._place(framed.frames, framed.rolls, framed.digest)
+        if len(self._buf) >= BUFFER_BYTES:
+            self._write_buffer()
+            if self._committer is not None:
+                _sync(self._fd)  # in the background: the closing fsync then waits only for the last part
+
+    def _place(self, frames: bytes, rolls: list[tuple[int, int, bytes]], digest: bytes) -> None:
         if rolls:
             self._commit_rolling(frames, rolls)
         else:
             self._buf += frames
-        self._seq, self._digest = seq, prev
-        if durable:
-            self.flush()
-        elif len(self._buf) >= BUFFER_BYTES:
-            self._write_buffer()
-        return framed.records
+        self._digest = digest
 
-    def _commit_rolling(self, frames: bytearray, rolls: list[tuple[int, int, bytes]]) -> None:
+    def _drain(self) -> None:
+        """Wait until the committer has placed every batch (raises what it failed with)."""
+        if self._committer is not None:
+            self._committer.drain()
+
+    def _commit_rolling(self, frames: bytes, rolls: list[tuple[int, int, bytes]]) -> None:
         """Move framed records into the buffer, rolling to a new segment where the size limit was reached."""
         start = 0
         for end, next_seq, digest in rolls:
@@ -157,6 +192,7 @@ class JournalWriter:
 
     def flush(self) -> None:
         """Everything appended so far is on disk when this returns."""
+        self._drain()
         self._write_buffer()
         _sync(self._fd)
 
@@ -168,6 +204,7 @@ class JournalWriter:
 
     @property
     def last_digest(self) -> bytes:
+        self._drain()
         return self._digest
 
     def close(self) -> None:
@@ -177,6 +214,8 @@ class JournalWriter:
             self.flush()
         finally:
             self.closed = True
+            if self._committer is not None:
+                self._committer.stop()
             self._close_fd()
             self._lock.release()
 

@@ -37,6 +37,8 @@ def _backtest_digest(tmp_path: Path, core: str) -> tuple[str, bool]:
             "import importlib\n"
             f"so = [importlib.import_module(name).__file__.endswith('.so') for name in {LOADED!r}]\n"
             "assert len(set(so)) == 1, so  # all compiled or none\n"
+            "import journal.batch\n"
+            "assert journal.batch.NATIVE == so[0], 'the C framer loads with the rest of the build'\n"
             "print('COMPILED', machine.COMPILED, so[0])")
     run = subprocess.run([sys.executable, "-c", code, "backtest", "--data", str(DATA), "--symbols", "BTC/USDT",
                           "ETH/USDT", "--timeframe", "1h", "--journal", str(journal), "--json"],
@@ -65,8 +67,8 @@ def _copy_tree(dest: Path) -> Path:
 
 
 def _is_current_in(tree: Path) -> tuple[bool, bool]:
-    code = ("import importlib, journal.native as n; "
-            f"so = [importlib.import_module(name).__file__.endswith('.so') for name in {LOADED!r}]; "
+    code = ("import importlib, journal.native as n, journal.batch as b; "
+            f"so = [importlib.import_module(name).__file__.endswith('.so') for name in {LOADED!r}] + [b.NATIVE]; "
             "print(n.native_is_current(), n.ENABLED and all(so) if any(so) else False)")
     env = {key: value for key, value in os.environ.items() if key != "BOT_CORE"}
     out = subprocess.run([sys.executable, "-c", code], cwd=tree, env={**env, "PYTHONPATH": str(tree)},
@@ -94,6 +96,11 @@ def test_an_edited_core_source_runs_interpreted_until_rebuilt(tmp_path):
     loop = tree / "cli" / "loop.py"  # the shell's compiled modules are part of the one build
     loop.write_text(loop.read_text() + "\n# an edit\n")
     assert _is_current_in(tree) == (False, False)
+    loop.write_text(loop.read_text().removesuffix("\n# an edit\n"))
+    assert _is_current_in(tree) == (True, True)
+    framer = tree / "journal" / "_cframer.c"  # and so is the C framer
+    framer.write_text(framer.read_text() + "\n/* an edit */\n")
+    assert _is_current_in(tree) == (False, False)
 
 
 def test_a_manifest_for_another_interpreter_or_module_set_is_not_loaded(tmp_path):
@@ -101,7 +108,7 @@ def test_a_manifest_for_another_interpreter_or_module_set_is_not_loaded(tmp_path
     manifest = tree / native.MANIFEST.relative_to(native.ROOT)
     manifest.parent.mkdir(exist_ok=True)
     sources = {path: native.source_digest(path) for path in native.manifest_sources()}
-    modules = {package: list(names) for package, names in native.COMPILED_MODULES.items()}
+    modules = native.built_modules()
     good = {"abi": native.abi_tag(), "modules": modules, "sources": sources}
     manifest.write_text(json.dumps(good))
     assert _is_current_in(tree)[0] is True  # the control: this manifest describes the tree
