@@ -5,15 +5,21 @@
  * Input: a msgpack array of encoded events (one msgspec call for a whole batch) and their `ts`.
  * Each record's payload is the msgpack array [seq, ts, recorded_at, v, prev, event], which is
  * what msgspec writes for a `journal.record.Record`, with the event's bytes copied verbatim.
- * The loop runs without the GIL: a backtest frames its journal on a second core while the
- * decision core keeps running on the first.
+ * The loop runs without the GIL. `Committer` runs it on a thread of its own that never takes the
+ * GIL: a backtest's batches are framed, written (rolling segments as the writer does) and
+ * fdatasync'd on the second core while the decision core keeps the first.
  *
  * BLAKE2b follows RFC 7693 (unkeyed, 16-byte digest); CRC32C is Castagnoli, slicing by 8.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 /* ------------------------------------------------------------------ BLAKE2b (RFC 7693) */
 
@@ -57,6 +63,19 @@ static inline uint64_t load64(const uint8_t *p) {
         v[b] = rotr64(v[b] ^ v[c], 63);        \
     } while (0)
 
+/* One round with its message schedule as constants: fully unrolled, the compiler keeps m[] in registers. */
+#define B2_ROUND(r)                                                       \
+    do {                                                                  \
+        B2_G(0, 4, 8, 12, m[B2_SIGMA[r][0]], m[B2_SIGMA[r][1]]);           \
+        B2_G(1, 5, 9, 13, m[B2_SIGMA[r][2]], m[B2_SIGMA[r][3]]);           \
+        B2_G(2, 6, 10, 14, m[B2_SIGMA[r][4]], m[B2_SIGMA[r][5]]);          \
+        B2_G(3, 7, 11, 15, m[B2_SIGMA[r][6]], m[B2_SIGMA[r][7]]);          \
+        B2_G(0, 5, 10, 15, m[B2_SIGMA[r][8]], m[B2_SIGMA[r][9]]);          \
+        B2_G(1, 6, 11, 12, m[B2_SIGMA[r][10]], m[B2_SIGMA[r][11]]);        \
+        B2_G(2, 7, 8, 13, m[B2_SIGMA[r][12]], m[B2_SIGMA[r][13]]);         \
+        B2_G(3, 4, 9, 14, m[B2_SIGMA[r][14]], m[B2_SIGMA[r][15]]);         \
+    } while (0)
+
 static void b2_compress(b2_state *s, int last) {
     uint64_t v[16], m[16];
     for (int i = 0; i < 8; i++) {
@@ -66,17 +85,8 @@ static void b2_compress(b2_state *s, int last) {
     v[12] ^= s->t;
     if (last) v[14] = ~v[14];
     for (int i = 0; i < 16; i++) m[i] = load64(s->buf + 8 * i);
-    for (int r = 0; r < 12; r++) {
-        const uint8_t *g = B2_SIGMA[r];
-        B2_G(0, 4, 8, 12, m[g[0]], m[g[1]]);
-        B2_G(1, 5, 9, 13, m[g[2]], m[g[3]]);
-        B2_G(2, 6, 10, 14, m[g[4]], m[g[5]]);
-        B2_G(3, 7, 11, 15, m[g[6]], m[g[7]]);
-        B2_G(0, 5, 10, 15, m[g[8]], m[g[9]]);
-        B2_G(1, 6, 11, 12, m[g[10]], m[g[11]]);
-        B2_G(2, 7, 8, 13, m[g[12]], m[g[13]]);
-        B2_G(3, 4, 9, 14, m[g[14]], m[g[15]]);
-    }
+    B2_ROUND(0); B2_ROUND(1); B2_ROUND(2); B2_ROUND(3); B2_ROUND(4); B2_ROUND(5);
+    B2_ROUND(6); B2_ROUND(7); B2_ROUND(8); B2_ROUND(9); B2_ROUND(10); B2_ROUND(11);
     for (int i = 0; i < 8; i++) s->h[i] ^= v[i] ^ v[i + 8];
 }
 
@@ -247,7 +257,7 @@ typedef struct {
 } roll_t;
 
 #define FRAME_HEAD 12
-#define ENVELOPE_MAX (1 + 4 * 9 + 2 + 255) /* fixarray, four ints, bin8 header + prev */
+#define ENVELOPE_INTS (1 + 4 * 9 + 2) /* fixarray, four ints, bin8 header; then prev */
 
 static void put_le32(uint8_t *p, uint32_t x) {
     p[0] = (uint8_t)x;
@@ -332,6 +342,31 @@ static int run_job(job_t *j) {
     return 0;
 }
 
+/* Step past the header of the msgpack array of `count` encoded events; -1 with an exception otherwise. */
+static int skip_array_header(const uint8_t **pp, const uint8_t *end, Py_ssize_t count) {
+    const uint8_t *p = *pp;
+    uint64_t n_items;
+    if (p < end && (*p & 0xf0) == 0x90) {
+        n_items = *p & 0x0f;
+        p += 1;
+    } else if (p + 3 <= end && *p == 0xdc) {
+        n_items = get_be(p + 1, 2);
+        p += 3;
+    } else if (p + 5 <= end && *p == 0xdd) {
+        n_items = get_be(p + 1, 4);
+        p += 5;
+    } else {
+        PyErr_SetString(PyExc_ValueError, "the encoded events are not a msgpack array");
+        return -1;
+    }
+    if (n_items != (uint64_t)count) {
+        PyErr_Format(PyExc_ValueError, "%llu encoded events for %zd timestamps", (unsigned long long)n_items, count);
+        return -1;
+    }
+    *pp = p;
+    return 0;
+}
+
 /* frame(blob, ts, seq, prev, now, v, size, limit, header_size, max_record)
  *   -> (frames: bytes, rolls: list[(end, next_seq, digest)], digest: bytes)
  * `blob` is a msgpack array of len(ts) encoded events. Raises ValueError (naming the event's
@@ -353,24 +388,7 @@ static PyObject *frame(PyObject *self, PyObject *args) {
         goto done;
     }
     const uint8_t *p = blob.buf, *end = p + blob.len;
-    uint64_t n_items;
-    if (p < end && (*p & 0xf0) == 0x90) {
-        n_items = *p & 0x0f;
-        p += 1;
-    } else if (p + 3 <= end && *p == 0xdc) {
-        n_items = get_be(p + 1, 2);
-        p += 3;
-    } else if (p + 5 <= end && *p == 0xdd) {
-        n_items = get_be(p + 1, 4);
-        p += 5;
-    } else {
-        PyErr_SetString(PyExc_ValueError, "the encoded events are not a msgpack array");
-        goto done;
-    }
-    if (n_items != (uint64_t)count) {
-        PyErr_Format(PyExc_ValueError, "%llu encoded events for %zd timestamps", (unsigned long long)n_items, count);
-        goto done;
-    }
+    if (skip_array_header(&p, end, count) != 0) goto done;
     int64_t *ts = PyMem_Malloc(sizeof(int64_t) * (size_t)(count ? count : 1));
     roll_t *rolls = PyMem_Malloc(sizeof(roll_t) * (size_t)(count ? count : 1));
     j.ts = ts;
@@ -389,11 +407,12 @@ static PyObject *frame(PyObject *self, PyObject *args) {
         if (ts[i] == -1 && PyErr_Occurred()) goto done;
     }
     Py_ssize_t bound = (Py_ssize_t)(end - p);
-    if (count > (PY_SSIZE_T_MAX - bound) / (FRAME_HEAD + ENVELOPE_MAX)) {
+    Py_ssize_t per_record = FRAME_HEAD + ENVELOPE_INTS + (prev.len > DIGEST_SIZE ? prev.len : DIGEST_SIZE);
+    if (count > (PY_SSIZE_T_MAX - bound) / per_record) {
         PyErr_NoMemory();
         goto done;
     }
-    bound += count * (FRAME_HEAD + ENVELOPE_MAX);
+    bound += count * per_record;
     frames = PyBytes_FromStringAndSize(NULL, bound);
     if (frames == NULL) goto done;
     j.blob = p;
@@ -457,16 +476,422 @@ static PyObject *crc32c_py(PyObject *self, PyObject *args) {
     return PyLong_FromUnsignedLong(c);
 }
 
+/* ------------------------------------------------------------------ the committer thread */
+
+typedef struct job {
+    uint8_t *blob; /* the array's items (header already parsed), copied: the thread never touches Python objects */
+    size_t blob_len;
+    int64_t *ts;
+    Py_ssize_t count;
+    int64_t seq, now;
+    struct job *next;
+} job_item;
+
+typedef struct {
+    PyObject_HEAD
+    pthread_mutex_t mu;
+    pthread_cond_t wake;  /* a job arrived, or stop */
+    pthread_cond_t idle;  /* a job finished */
+    job_item *head, *tail;
+    int queued, busy, stop, running, attached;
+    pthread_t thread;
+    /* the tip, owned by the thread while attached */
+    int fd;
+    int64_t seg_size;
+    uint8_t prev[DIGEST_SIZE];
+    int64_t unsynced;
+    /* settings */
+    char *directory;
+    int64_t limit, header_size, max_record, v, sync_bytes, max_queue;
+    uint8_t magic[8];
+    int format_version;
+    /* the first failure: errno (0 for a framing error) and what was being done */
+    int err_no;
+    char err[300];
+} Committer;
+
+/* Record the first failure (from the thread, which holds no lock while it works). */
+static void fail(Committer *c, int err_no, const char *what) {
+    pthread_mutex_lock(&c->mu);
+    if (!c->err[0]) {
+        c->err_no = err_no;
+        if (err_no) snprintf(c->err, sizeof c->err, "%s (%s)", strerror(err_no), what);
+        else snprintf(c->err, sizeof c->err, "%s", what);
+    }
+    pthread_mutex_unlock(&c->mu);
+}
+
+static int write_all(int fd, const uint8_t *p, size_t n) {
+    while (n > 0) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0) {
+            if (errno == EINTR) continue;
+            return -1;
+        }
+        p += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+static int sync_fd(int fd) {
+#ifdef __APPLE__
+    return fsync(fd);
+#else
+    return fdatasync(fd);
+#endif
+}
+
+/* A new segment as journal.writer._create_segment makes it: header to a temp file, fsync, rename,
+ * fsync the directory, then open it for appending. Returns the new fd or -1 (errno set). */
+static int create_segment(Committer *c, int64_t first_seq, const uint8_t prev[DIGEST_SIZE], char *what, size_t cap) {
+    char final[4096], tmp[4100];
+    uint8_t h[40];
+    snprintf(final, sizeof final, "%s/%020lld.seg", c->directory, (long long)first_seq);
+    snprintf(tmp, sizeof tmp, "%s.tmp", final);
+    memcpy(h, c->magic, 8);
+    h[8] = (uint8_t)c->format_version;
+    h[9] = (uint8_t)(c->format_version >> 8);
+    h[10] = h[11] = 0;
+    for (int i = 0; i < 8; i++) h[12 + i] = (uint8_t)((uint64_t)first_seq >> (8 * i));
+    memcpy(h + 20, prev, DIGEST_SIZE);
+    put_le32(h + 36, crc32c(h, 36));
+    snprintf(what, cap, "creating segment %s", final);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) return -1;
+    if (write_all(fd, h, sizeof h) != 0 || fsync(fd) != 0) {
+        int e = errno;
+        close(fd);
+        errno = e;
+        return -1;
+    }
+    if (close(fd) != 0 || rename(tmp, final) != 0) return -1;
+    int dir = open(c->directory, O_RDONLY | O_CLOEXEC);
+    if (dir < 0) return -1;
+    if (fsync(dir) != 0) {
+        int e = errno;
+        close(dir);
+        errno = e;
+        return -1;
+    }
+    close(dir);
+    return open(final, O_WRONLY | O_APPEND | O_CLOEXEC);
+}
+
+/* Frame one job and write it, rolling where a segment fills. Runs on the committer thread. */
+static void commit_job(Committer *c, job_item *jb) {
+    job_t j;
+    memset(&j, 0, sizeof j);
+    size_t bound = jb->blob_len + (size_t)jb->count * (FRAME_HEAD + ENVELOPE_INTS + DIGEST_SIZE);
+    j.out = malloc(bound ? bound : 1);
+    j.rolls = malloc(sizeof(roll_t) * (size_t)(jb->count ? jb->count : 1));
+    if (j.out == NULL || j.rolls == NULL) {
+        fail(c, ENOMEM, "framing a batch");
+        goto done;
+    }
+    j.blob = jb->blob;
+    j.blob_end = jb->blob + jb->blob_len;
+    j.ts = jb->ts;
+    j.count = jb->count;
+    j.seq = jb->seq;
+    j.now = jb->now;
+    j.v = c->v;
+    memcpy(j.prev, c->prev, DIGEST_SIZE);
+    j.prev_len = DIGEST_SIZE;
+    j.size = c->seg_size;
+    j.limit = c->limit;
+    j.header_size = c->header_size;
+    j.max_record = c->max_record;
+    if (run_job(&j) != 0) {
+        char what[300];
+        snprintf(what, sizeof what, "event %zd of the batch from seq %lld: %s", j.bad_index, (long long)jb->seq, j.error);
+        fail(c, 0, what);
+        goto done;
+    }
+    char what[4200] = "writing a segment";
+    Py_ssize_t start = 0;
+    for (Py_ssize_t r = 0; r < j.n_rolls; r++) { /* each full segment is complete and synced before the next exists */
+        if (write_all(c->fd, j.out + start, (size_t)(j.rolls[r].end - start)) != 0 || sync_fd(c->fd) != 0) goto os_error;
+        int fd = create_segment(c, j.rolls[r].next_seq, j.rolls[r].digest, what, sizeof what);
+        if (fd < 0) goto os_error;
+        close(c->fd);
+        c->fd = fd;
+        c->seg_size = c->header_size;
+        c->unsynced = 0;
+        start = j.rolls[r].end;
+    }
+    snprintf(what, sizeof what, "writing a segment");
+    if (write_all(c->fd, j.out + start, (size_t)(j.out_len - start)) != 0) goto os_error;
+    c->seg_size += j.out_len - start;
+    c->unsynced += j.out_len - start;
+    if (c->unsynced >= c->sync_bytes) { /* the closing fsync then waits only for the last part */
+        snprintf(what, sizeof what, "syncing a segment");
+        if (sync_fd(c->fd) != 0) goto os_error;
+        c->unsynced = 0;
+    }
+    memcpy(c->prev, j.prev, DIGEST_SIZE);
+    goto done;
+os_error:
+    fail(c, errno, what);
+done:
+    free(j.out);
+    free(j.rolls);
+}
+
+static void *committer_main(void *arg) {
+    Committer *c = arg;
+    pthread_mutex_lock(&c->mu);
+    for (;;) {
+        while (c->head == NULL && !c->stop) pthread_cond_wait(&c->wake, &c->mu);
+        if (c->head == NULL) break; /* stop, and nothing left */
+        job_item *jb = c->head;
+        c->head = jb->next;
+        if (c->head == NULL) c->tail = NULL;
+        c->queued--;
+        c->busy = 1;
+        int failed = c->err[0] != 0;
+        pthread_mutex_unlock(&c->mu);
+        if (!failed) commit_job(c, jb); /* after a failure the chain cannot go on: later batches are dropped */
+        free(jb->blob);
+        free(jb->ts);
+        free(jb);
+        pthread_mutex_lock(&c->mu);
+        c->busy = 0;
+        pthread_cond_broadcast(&c->idle);
+    }
+    pthread_mutex_unlock(&c->mu);
+    return NULL;
+}
+
+static PyObject *raise_failure(Committer *c) {
+    if (c->err_no) {
+        errno = c->err_no;
+        PyObject *exc = PyObject_CallFunction(PyExc_OSError, "is", c->err_no, c->err);
+        if (exc != NULL) {
+            PyErr_SetObject(PyExc_OSError, exc);
+            Py_DECREF(exc);
+        }
+    } else {
+        PyErr_SetString(PyExc_ValueError, c->err);
+    }
+    return NULL;
+}
+
+static int Committer_init(Committer *c, PyObject *args, PyObject *kw) {
+    const char *directory, *magic;
+    Py_ssize_t magic_len;
+    long long limit, header_size, max_record, v, sync_bytes, max_queue;
+    int format_version;
+    if (!PyArg_ParseTuple(args, "yy#iLLLLLL", &directory, &magic, &magic_len, &format_version, &limit, &header_size,
+                          &max_record, &v, &sync_bytes, &max_queue))
+        return -1;
+    if (magic_len != 8 || strlen(directory) > 3000 || c->running) {
+        PyErr_SetString(PyExc_ValueError, "bad committer settings");
+        return -1;
+    }
+    c->directory = strdup(directory);
+    if (c->directory == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    memcpy(c->magic, magic, 8);
+    c->format_version = format_version;
+    c->limit = limit;
+    c->header_size = header_size;
+    c->max_record = max_record;
+    c->v = v;
+    c->sync_bytes = sync_bytes;
+    c->max_queue = max_queue;
+    c->fd = -1;
+    pthread_mutex_init(&c->mu, NULL);
+    pthread_cond_init(&c->wake, NULL);
+    pthread_cond_init(&c->idle, NULL);
+    if (pthread_create(&c->thread, NULL, committer_main, c) != 0) {
+        PyErr_SetString(PyExc_RuntimeError, "cannot start the journal committer thread");
+        return -1;
+    }
+    c->running = 1;
+    return 0;
+}
+
+/* attach(fd, seg_size, prev): the thread owns the tip from now until drain(). */
+static PyObject *Committer_attach(Committer *c, PyObject *args) {
+    int fd;
+    long long seg_size;
+    Py_buffer prev;
+    if (!PyArg_ParseTuple(args, "iLy*", &fd, &seg_size, &prev)) return NULL;
+    if (prev.len != DIGEST_SIZE || c->attached || !c->running) {
+        PyBuffer_Release(&prev);
+        PyErr_SetString(PyExc_ValueError, "committer: attach needs a 16-byte digest and a detached committer");
+        return NULL;
+    }
+    pthread_mutex_lock(&c->mu);
+    c->fd = fd;
+    c->seg_size = seg_size;
+    memcpy(c->prev, prev.buf, DIGEST_SIZE);
+    c->unsynced = 0;
+    c->attached = 1;
+    pthread_mutex_unlock(&c->mu);
+    PyBuffer_Release(&prev);
+    Py_RETURN_NONE;
+}
+
+/* submit(blob, ts, seq, now): queue a batch (waits while the queue is full). Raises an earlier failure. */
+static PyObject *Committer_submit(Committer *c, PyObject *args) {
+    Py_buffer blob;
+    PyObject *ts_list;
+    long long seq, now;
+    if (!PyArg_ParseTuple(args, "y*O!LL", &blob, &PyList_Type, &ts_list, &seq, &now)) return NULL;
+    job_item *jb = NULL;
+    const uint8_t *p = blob.buf, *end = p + blob.len;
+    Py_ssize_t count = PyList_GET_SIZE(ts_list);
+    if (!c->attached) {
+        PyErr_SetString(PyExc_ValueError, "committer: submit before attach");
+        goto error;
+    }
+    if (skip_array_header(&p, end, count) != 0) goto error;
+    jb = calloc(1, sizeof *jb);
+    if (jb == NULL) goto nomem;
+    jb->blob_len = (size_t)(end - p);
+    jb->blob = malloc(jb->blob_len ? jb->blob_len : 1);
+    jb->ts = malloc(sizeof(int64_t) * (size_t)(count ? count : 1));
+    if (jb->blob == NULL || jb->ts == NULL) goto nomem;
+    memcpy(jb->blob, p, jb->blob_len);
+    for (Py_ssize_t i = 0; i < count; i++) {
+        PyObject *t = PyList_GET_ITEM(ts_list, i);
+        if (!PyLong_Check(t)) {
+            PyErr_Format(PyExc_TypeError, "event %zd: ts is not an int", i);
+            goto error;
+        }
+        jb->ts[i] = PyLong_AsLongLong(t);
+        if (jb->ts[i] == -1 && PyErr_Occurred()) goto error;
+    }
+    jb->count = count;
+    jb->seq = seq;
+    jb->now = now;
+    PyBuffer_Release(&blob);
+    int failed;
+    Py_BEGIN_ALLOW_THREADS
+    pthread_mutex_lock(&c->mu);
+    while (c->queued >= c->max_queue && !c->err[0]) pthread_cond_wait(&c->idle, &c->mu); /* a core that outruns the disk waits */
+    failed = c->err[0] != 0;
+    if (!failed) {
+        if (c->tail) c->tail->next = jb;
+        else c->head = jb;
+        c->tail = jb;
+        c->queued++;
+        pthread_cond_signal(&c->wake);
+    }
+    pthread_mutex_unlock(&c->mu);
+    Py_END_ALLOW_THREADS
+    if (failed) {
+        free(jb->blob);
+        free(jb->ts);
+        free(jb);
+        return raise_failure(c); /* the thread is past its failure: err no longer changes */
+    }
+    Py_RETURN_NONE;
+nomem:
+    PyErr_NoMemory();
+error:
+    if (jb) {
+        free(jb->blob);
+        free(jb->ts);
+        free(jb);
+    }
+    PyBuffer_Release(&blob);
+    return NULL;
+}
+
+/* drain() -> (fd, seg_size, prev): wait for every batch, hand the tip back (detached). Raises the first failure. */
+static PyObject *Committer_drain(Committer *c, PyObject *unused) {
+    Py_BEGIN_ALLOW_THREADS
+    pthread_mutex_lock(&c->mu);
+    while (c->head != NULL || c->busy) pthread_cond_wait(&c->idle, &c->mu);
+    pthread_mutex_unlock(&c->mu);
+    Py_END_ALLOW_THREADS
+    c->attached = 0;
+    if (c->err[0]) return raise_failure(c);
+    return Py_BuildValue("(iLy#)", c->fd, (long long)c->seg_size, (const char *)c->prev, (Py_ssize_t)DIGEST_SIZE);
+}
+
+/* The fd the thread holds now (after a failure the writer closes it: the thread may have rolled). */
+static PyObject *Committer_fd(Committer *c, PyObject *unused) { return PyLong_FromLong(c->fd); }
+
+static void signal_stop(Committer *c) {
+    pthread_mutex_lock(&c->mu);
+    c->stop = 1;
+    pthread_cond_signal(&c->wake);
+    pthread_mutex_unlock(&c->mu);
+}
+
+/* stop(): end the thread after the batches before it. */
+static PyObject *Committer_stop(Committer *c, PyObject *unused) {
+    if (c->running) {
+        Py_BEGIN_ALLOW_THREADS
+        signal_stop(c);
+        pthread_join(c->thread, NULL);
+        Py_END_ALLOW_THREADS
+        c->running = 0;
+    }
+    Py_RETURN_NONE;
+}
+
+static void Committer_dealloc(Committer *c) {
+    if (c->running) { /* the thread never takes the GIL: joining while holding it cannot deadlock */
+        signal_stop(c);
+        pthread_join(c->thread, NULL);
+        c->running = 0;
+    }
+    if (c->directory) {
+        pthread_mutex_destroy(&c->mu);
+        pthread_cond_destroy(&c->wake);
+        pthread_cond_destroy(&c->idle);
+        free(c->directory);
+    }
+    Py_TYPE(c)->tp_free((PyObject *)c);
+}
+
+static PyMethodDef committer_methods[] = {
+    {"attach", (PyCFunction)Committer_attach, METH_VARARGS, "attach(fd, seg_size, prev): hand the tip to the thread."},
+    {"submit", (PyCFunction)Committer_submit, METH_VARARGS, "submit(blob, ts, seq, now): queue an encoded batch."},
+    {"drain", (PyCFunction)Committer_drain, METH_NOARGS, "drain() -> (fd, seg_size, prev): wait, take the tip back."},
+    {"fd", (PyCFunction)Committer_fd, METH_NOARGS, "The segment fd the thread holds."},
+    {"stop", (PyCFunction)Committer_stop, METH_NOARGS, "End the thread."},
+    {NULL, NULL, 0, NULL}};
+
+static PyTypeObject CommitterType = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "journal._cframer.Committer",
+    .tp_basicsize = sizeof(Committer),
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = "Frames, writes and syncs a writer's non-durable batches on a thread that never takes the GIL.\n"
+              "Committer(directory, magic, format_version, segment_bytes, header_size, max_record, v, sync_bytes,\n"
+              "          max_queue)",
+    .tp_new = PyType_GenericNew,
+    .tp_init = (initproc)Committer_init,
+    .tp_dealloc = (destructor)Committer_dealloc,
+    .tp_methods = committer_methods,
+};
+
 static PyMethodDef methods[] = {
     {"frame", frame, METH_VARARGS, "Frame a batch of encoded events (see journal/framer.py)."},
     {"blake2b_128", blake2b_128, METH_VARARGS, "BLAKE2b with a 16-byte digest (for tests against hashlib)."},
     {"crc32c", crc32c_py, METH_VARARGS, "CRC32C (for tests against the crc32c package)."},
     {NULL, NULL, 0, NULL}};
 
-static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_cframer", "The journal's framing loop in C.", -1,
+static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_cframer", "The journal's framing loop in C, and the thread that runs it for non-durable batches.", -1,
                                     methods};
 
 PyMODINIT_FUNC PyInit__cframer(void) {
     crc_init();
-    return PyModule_Create(&module);
+    if (PyType_Ready(&CommitterType) < 0) return NULL;
+    PyObject *m = PyModule_Create(&module);
+    if (m == NULL) return NULL;
+    Py_INCREF(&CommitterType);
+    if (PyModule_AddObject(m, "Committer", (PyObject *)&CommitterType) < 0) {
+        Py_DECREF(&CommitterType);
+        Py_DECREF(m);
+        return NULL;
+    }
+    return m;
 }

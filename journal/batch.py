@@ -8,19 +8,25 @@ Two steps, so that the costly one can leave the main thread:
      `[seq, ts, recorded_at, v, prev, event]` (byte for byte what msgspec writes for a
      `journal.record.Record`, the event's bytes copied verbatim), its CRC32C, its link in the
      BLAKE2b chain and its frame head. In C (`journal/_cframer.c`, built by build_core.py) it runs
-     without the GIL, so a backtest frames its journal on a second core; `frame_py` is the reference
-     it must match byte for byte (tests/test_journal_framer.py) and the fallback without a build.
+     without the GIL; `frame_py` is the reference it must match byte for byte
+     (tests/test_journal_framer.py) and the fallback without a build. The C module's `Committer`
+     runs the same loop on a thread of its own for the writer's non-durable batches, so a backtest
+     frames and writes its journal on a second core.
 Nothing here touches the disk: the writer decides what is written, when, and what is fsync'd.
 """
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from typing import Any, Final, Iterator, NamedTuple, Sequence
 
 import msgspec
 
 from journal.codec import encode
 from journal.events import SCHEMA_VERSION, Event, SessionStarted
-from journal.framing import CHAIN_SEED, FRAME, FRAME_SIZE, HEADER_SIZE, LENGTH_MASK, MAX_RECORD_BYTES, crc
+from journal.framing import (
+    CHAIN_SEED, FORMAT_VERSION, FRAME, FRAME_SIZE, HEADER_SIZE, LENGTH_MASK, MAGIC, MAX_RECORD_BYTES, crc,
+)
 from journal.secrets_guard import refuse_secrets
 
 try:  # present when build_core.py built it and journal/native.py found the build current
@@ -107,6 +113,17 @@ def frame_native(batch: EncodedBatch, seq: int, prev: bytes, now: int, size: int
 
 
 frame = frame_native if NATIVE else frame_py
+
+
+def new_committer(directory: Path, segment_bytes: int, sync_bytes: int) -> Any:
+    """The C committer thread for a writer of `directory` (only with NATIVE)."""
+    return _cframer.Committer(os.fsencode(directory), MAGIC, FORMAT_VERSION, segment_bytes, HEADER_SIZE,
+                              MAX_RECORD_BYTES, SCHEMA_VERSION, sync_bytes, QUEUE_BATCHES)
+
+
+QUEUE_BATCHES = 4
+"""Batches waiting for the committer at most: a core that outruns the disk waits instead of holding the
+whole journal in memory."""
 
 
 def payloads(frames: bytes) -> Iterator[memoryview]:

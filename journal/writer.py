@@ -3,22 +3,23 @@
 `append(events, durable=True)` returns only after fdatasync (one per call: a whole
 decision batch commits with one fsync). `durable=False` is for backtests: the batch is
 checked and encoded at once (a bad event raises from `append` and leaves the journal
-untouched), then framed, written and fdatasync'd in order by a background committer
-while the caller goes on (journal.committer). Everything appended is on disk when
-flush()/close() return; a durable append first waits for the batches before it.
-Opening takes the directory's lock and recovers a torn tail (see journal.recovery)
-before anything is appended.
+untouched), then framed, written and fdatasync'd in order by the C framer's committer
+thread, which never takes the GIL, while the caller goes on (journal/_cframer.c; without
+the build, right away on the caller's thread). Everything appended is on disk when
+flush()/close() return; a durable append first waits for the batches before it. A failed
+background write (a full disk) is raised by the next call, and the writer then takes
+nothing more. Opening takes the directory's lock and recovers a torn tail (see
+journal.recovery) before anything is appended.
 """
 from __future__ import annotations
 
 import os
 import time
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Any, Callable, Sequence
 
-from journal.batch import NATIVE, EncodedBatch, encode_batch, frame, payloads
+from journal.batch import NATIVE, EncodedBatch, encode_batch, frame, new_committer, payloads
 from journal.codec import decode_record
-from journal.committer import Committer
 from journal.events import Event, JournalRecovered
 from journal.framing import pack_header, segment_name
 from journal.lock import WriterLock
@@ -28,6 +29,8 @@ from journal.segments import check_journal_dir
 
 DEFAULT_SEGMENT_BYTES = 64 * 1024 * 1024
 BUFFER_BYTES = 1024 * 1024
+SYNC_BYTES = 1024 * 1024
+"""The committer thread fdatasyncs after each this much: the closing fsync waits only for the last part."""
 
 
 def _wall_ms() -> int:
@@ -50,9 +53,9 @@ class JournalWriter:
         self._digest = b""
         self.recovered: JournalRecovered | None = None
         self.closed = False
-        # Non-durable batches: framed and written off the caller's thread when framing releases the
-        # GIL (the C framer), else right away. Either way in order, by the same `_commit`.
-        self._committer = Committer(self._commit, self.directory) if NATIVE else None
+        self._committer: Any = None  # the C committer thread, started by the first non-durable append
+        self._attached = False  # the committer holds the tip (fd, segment size, digest) until _drain()
+        self._failure: BaseException | None = None
 
     # ------------------------------------------------------------------ opening
 
@@ -128,15 +131,17 @@ class JournalWriter:
         Every event is checked and encoded first, so a bad event leaves the journal untouched."""
         if self.closed:
             raise ValueError(f"{self.directory}: journal writer is closed")
+        if self._failure is not None:
+            raise self._failure
         batch = encode_batch(events)
         now = self._clock()
         seq = self._seq
         if not durable:
-            self._seq += len(batch.ts)
-            if self._committer is not None:
-                self._committer.submit((batch, seq, now))
+            if NATIVE:
+                self._submit(batch, seq, now)
             else:
-                self._commit((batch, seq, now))
+                self._commit(batch, seq, now)
+            self._seq += len(batch.ts)
             return []
         self._drain()  # the chain continues from every batch before this one
         framed = frame(batch, seq, self._digest, now, self._seg_size + len(self._buf), self._segment_bytes)
@@ -146,15 +151,26 @@ class JournalWriter:
         self.flush()
         return records
 
-    def _commit(self, job: tuple[EncodedBatch, int, int]) -> None:
-        """Frame a batch after the last one and move it toward the disk (the committer's thread, if any)."""
-        batch, seq, now = job
+    def _submit(self, batch: EncodedBatch, seq: int, now: int) -> None:
+        """Hand a batch to the committer thread, first handing it the tip if this process held it."""
+        if not self._attached:
+            self._write_buffer()  # what was buffered here goes first
+            if self._committer is None:
+                self._committer = new_committer(self.directory, self._segment_bytes, SYNC_BYTES)
+            self._committer.attach(self._fd, self._seg_size, self._digest)
+            self._attached = True
+        try:
+            self._committer.submit(batch.blob, batch.ts, seq, now)
+        except BaseException as exc:
+            self._failure = exc
+            raise
+
+    def _commit(self, batch: EncodedBatch, seq: int, now: int) -> None:
+        """Frame a batch after the last one and buffer it (without the C committer)."""
         framed = frame(batch, seq, self._digest, now, self._seg_size + len(self._buf), self._segment_bytes)
         self._place(framed.frames, framed.rolls, framed.digest)
         if len(self._buf) >= BUFFER_BYTES:
             self._write_buffer()
-            if self._committer is not None:
-                _sync(self._fd)  # in the background: the closing fsync then waits only for the last part
 
     def _place(self, frames: bytes, rolls: list[tuple[int, int, bytes]], digest: bytes) -> None:
         if rolls:
@@ -164,9 +180,17 @@ class JournalWriter:
         self._digest = digest
 
     def _drain(self) -> None:
-        """Wait until the committer has placed every batch (raises what it failed with)."""
-        if self._committer is not None:
-            self._committer.drain()
+        """Wait until the committer has written every batch and take the tip back; raises what it failed with
+        (and from then on the writer takes nothing more: seqs were given to batches that never reached the disk)."""
+        if not self._attached:
+            return
+        self._attached = False
+        try:
+            self._fd, self._seg_size, self._digest = self._committer.drain()
+        except BaseException as exc:
+            self._fd = self._committer.fd()  # it may have rolled to a new segment: close what it holds
+            self._failure = exc
+            raise
 
     def _commit_rolling(self, frames: bytes, rolls: list[tuple[int, int, bytes]]) -> None:
         """Move framed records into the buffer, rolling to a new segment where the size limit was reached."""
@@ -192,6 +216,8 @@ class JournalWriter:
 
     def flush(self) -> None:
         """Everything appended so far is on disk when this returns."""
+        if self._failure is not None:
+            raise self._failure
         self._drain()
         self._write_buffer()
         _sync(self._fd)
@@ -216,6 +242,8 @@ class JournalWriter:
             self.closed = True
             if self._committer is not None:
                 self._committer.stop()
+                if self._attached:  # a failure left the tip with the thread, which may have rolled: close its fd
+                    self._fd, self._attached = self._committer.fd(), False
             self._close_fd()
             self._lock.release()
 

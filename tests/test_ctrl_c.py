@@ -23,21 +23,28 @@ def run(code: str, *args: object, env: dict | None = None) -> subprocess.Complet
                           timeout=300, env={**os.environ, **(env or {})})
 
 
-# The Ctrl-C arrives while the journal's 1 MiB buffer is written mid-run: Python raises KeyboardInterrupt
-# right after the os.write syscall returns, inside JournalWriter._write_buffer, before the buffer is cleared.
+# The Ctrl-C arrives while the journal is being written mid-run. With the C build the committer thread is
+# framing and writing the batch just handed to it; without it, Python raises KeyboardInterrupt right after the
+# os.write syscall returns, inside JournalWriter._write_buffer, before the buffer is cleared.
 DURING_WRITE = """
 import os, signal, sys
 import journal.writer as w
 import cli.backtest_cmd as b
 from cli.main import bot_main
-real_write, running, fired = os.write, [], []
-def write(fd, data):
-    n = real_write(fd, data)
+real_write, real_submit, running, fired = os.write, w.JournalWriter._submit, [], []
+def interrupt():
     if running and not fired:
         fired.append(1)
         os.kill(os.getpid(), signal.SIGINT)
+def write(fd, data):
+    n = real_write(fd, data)
+    interrupt()
     return n
+def submit(self, *args):
+    real_submit(self, *args)
+    interrupt()
 w.os.write = write
+w.JournalWriter._submit = submit
 orig = b.run_candles
 def run_candles(feed, candles, show_progress):
     running.append(1)

@@ -5,6 +5,9 @@ from __future__ import annotations
 import errno
 import hashlib
 import os
+import subprocess
+import sys
+from pathlib import Path
 
 import crc32c
 import msgspec
@@ -15,7 +18,7 @@ from hypothesis import strategies as st
 from conftest_journal import fixed_clock, sample_events
 from journal import batch as framer
 from journal.codec import encode
-from journal.events import SCHEMA_VERSION, CandleClosed
+from journal.events import SCHEMA_VERSION, CandleClosed, JournalRecovered
 from journal.framing import GENESIS, MAX_RECORD_BYTES
 from journal.reader import read_records
 from journal.record import Record
@@ -23,6 +26,7 @@ from journal.verify import verify_journal
 from journal.writer import JournalWriter
 from test_journal_codec import ANY_EVENT
 
+ROOT = Path(__file__).resolve().parents[1]
 native = pytest.mark.skipif(not framer.NATIVE, reason="the C framer is not built here (python build_core.py)")
 INT64 = st.integers(-(2**63), 2**63 - 1)
 
@@ -97,31 +101,51 @@ def test_background_batches_and_durable_appends_chain_in_order(tmp_path):
     assert len(list((tmp_path / "j").glob("*.seg"))) > 5  # segments rolled in the background too
 
 
+FAILING_WRITE = r"""
+import resource, signal, sys
+from conftest_journal import fixed_clock, sample_events
+from journal.writer import JournalWriter
+events = sample_events(400)
+writer = JournalWriter.open(sys.argv[1], wall_clock=fixed_clock(), segment_bytes=int(sys.argv[2]))
+writer.append(events[:100], durable=True)
+if sys.argv[3] == "file-size":  # a write past the limit fails with EFBIG, as one on a full disk fails
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    size = max(p.stat().st_size for p in writer.directory.glob("*.seg"))
+    resource.setrlimit(resource.RLIMIT_FSIZE, (size + 3000, resource.RLIM_INFINITY))
+else:  # no file descriptor left: the next segment cannot be created
+    import os
+    resource.setrlimit(resource.RLIMIT_NOFILE, (len(os.listdir("/proc/self/fd")) - 1, resource.getrlimit(resource.RLIMIT_NOFILE)[1]))
+writer.append(events[100:200], durable=False)  # queued: the committer thread writes it
+for call in (writer.flush, lambda: writer.append(events[200:300], durable=False), writer.close):
+    try:
+        call()
+        print("no error")
+    except OSError as exc:
+        print("OSError", exc)
+print("closed", writer.closed)
+"""
+
+
 @native
-def test_a_failed_background_write_reaches_the_caller_and_the_journal_stays_whole(tmp_path, monkeypatch):
+@pytest.mark.parametrize(("segment_bytes", "limit", "error"), [
+    (64 << 20, "file-size", f"[Errno {errno.EFBIG}] File too large (writing a segment)"),
+    (2000, "file-descriptors", f"[Errno {errno.EMFILE}] Too many open files (creating segment "),
+], ids=["full-file", "no-fd-to-roll"])
+def test_a_failed_background_write_reaches_the_caller_and_the_journal_stays_whole(tmp_path, segment_bytes, limit,
+                                                                                  error):
+    """A write the committer thread cannot make is raised by the next call, and by every call after it:
+    seqs went to batches that never reached the disk. What was durable stays whole; the journal goes on."""
+    run = subprocess.run([sys.executable, "-c", FAILING_WRITE, str(tmp_path / "j"), str(segment_bytes), limit],
+                         capture_output=True, text=True, timeout=60, cwd=ROOT,
+                         env={**os.environ, "PYTHONPATH": f"{ROOT}:{ROOT / 'tests'}"})
+    assert run.returncode == 0, run.stderr[-2000:]
+    lines = run.stdout.splitlines()
+    assert lines[0].startswith(f"OSError {error}"), lines
+    assert lines[1:] == [lines[0], lines[0], "closed True"]
     events = sample_events(400)
-    writer = JournalWriter.open(tmp_path / "j", wall_clock=fixed_clock())
-    writer.append(events[:100], durable=True)
-    real_write = os.write
-    monkeypatch.setattr("journal.writer.BUFFER_BYTES", 1)  # every batch goes to the disk at once
-
-    def full_disk(fd, data):
-        if fd == writer._fd:
-            raise OSError(errno.ENOSPC, "No space left on device")
-        return real_write(fd, data)
-
-    monkeypatch.setattr(os, "write", full_disk)
-    writer.append(events[100:200], durable=False)
-    with pytest.raises(OSError, match="No space left"):
-        writer.flush()
-    with pytest.raises(OSError, match="No space left"):  # and every later call: the chain cannot go on
-        writer.append(events[200:300], durable=False)
-    with pytest.raises(OSError, match="No space left"):
-        writer.close()
-    monkeypatch.setattr(os, "write", real_write)
-    assert writer.closed
-    records = list(read_records(tmp_path / "j", verify=True))  # what was durable is there, whole
-    assert [r.event for r in records] == events[:100]
-    with JournalWriter.open(tmp_path / "j", wall_clock=fixed_clock()) as again:  # and the journal goes on
-        again.append(events[100:], durable=False)
-    assert [r.event for r in read_records(tmp_path / "j", verify=True)] == events
+    with JournalWriter.open(tmp_path / "j", wall_clock=fixed_clock()) as again:  # a torn tail is cut off
+        kept = again.last_seq - (again.recovered is not None)
+        assert kept >= 100
+        again.append(events[kept:], durable=False)
+    records = list(read_records(tmp_path / "j", verify=True))
+    assert [r.event for r in records if type(r.event) is not JournalRecovered] == events
