@@ -61,6 +61,27 @@ class Framed(NamedTuple):
 
 def encode_batch(events: Sequence[Any]) -> EncodedBatch:
     """Check and encode `events`. Raises TypeError / ValueError naming the bad event."""
+    if type(events) is not list:
+        events = list(events)
+    checked = _cframer.event_times(events, EVENT_TYPES, SessionStarted) if NATIVE else None
+    if checked is None:
+        ts = event_times(events)
+    else:
+        ts, has_session = checked
+        if has_session:
+            for event in events:
+                if type(event) is SessionStarted:
+                    refuse_secrets(event)
+    blob = encode(events)
+    if len(blob) + ENVELOPE_BYTES > MAX_RECORD_BYTES:  # only then can one record be too large: find it
+        for event, raw in zip(events, _RAWS.decode(blob)):
+            if len(raw) + ENVELOPE_BYTES > MAX_RECORD_BYTES:
+                raise ValueError(f"{type(event).__name__} encodes to {len(raw)} bytes (max {MAX_RECORD_BYTES})")
+    return EncodedBatch(blob, ts)
+
+
+def event_times(events: list[Any]) -> list[int]:
+    """The ts of every event, having checked each (the reference of `_cframer.event_times`)."""
     ts: list[int] = []
     for event in events:
         kind = type(event)
@@ -72,12 +93,7 @@ def encode_batch(events: Sequence[Any]) -> EncodedBatch:
         ts.append(event.ts)
     if ts and (min(ts) < INT64[0] or max(ts) > INT64[1]):
         raise ValueError(f"an event ts is outside int64: {min(ts)}..{max(ts)}")
-    blob = encode(events if type(events) is list else list(events))
-    if len(blob) + ENVELOPE_BYTES > MAX_RECORD_BYTES:  # only then can one record be too large: find it
-        for event, raw in zip(events, _RAWS.decode(blob)):
-            if len(raw) + ENVELOPE_BYTES > MAX_RECORD_BYTES:
-                raise ValueError(f"{type(event).__name__} encodes to {len(raw)} bytes (max {MAX_RECORD_BYTES})")
-    return EncodedBatch(blob, ts)
+    return ts
 
 
 def frame_py(batch: EncodedBatch, seq: int, prev: bytes, now: int, size: int, limit: int) -> Framed:

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from conftest_journal import fixed_clock, sample_events
 from journal import batch as framer
 from journal.codec import encode
-from journal.events import SCHEMA_VERSION, CandleClosed, JournalRecovered
+from journal.events import SCHEMA_VERSION, CandleClosed, JournalRecovered, SessionStarted
 from journal.framing import GENESIS, MAX_RECORD_BYTES
 from journal.reader import read_records
 from journal.record import Record
@@ -149,3 +149,38 @@ def test_a_failed_background_write_reaches_the_caller_and_the_journal_stays_whol
         again.append(events[kept:], durable=False)
     records = list(read_records(tmp_path / "j", verify=True))
     assert [r.event for r in records if type(r.event) is not JournalRecovered] == events
+
+
+BAD_ITEMS = st.sampled_from([
+    "not an event", None,
+    CandleClosed(ts=1.5, symbol="BTC/USDT", timeframe="1h", open=1.0, high=1.0, low=1.0, close=1.0, volume=0.0),  # type: ignore[arg-type]
+    CandleClosed(ts=True, symbol="BTC/USDT", timeframe="1h", open=1.0, high=1.0, low=1.0, close=1.0, volume=0.0),  # type: ignore[arg-type]
+    CandleClosed(ts=2**63, symbol="BTC/USDT", timeframe="1h", open=1.0, high=1.0, low=1.0, close=1.0, volume=0.0),
+])
+
+
+@native
+@given(events=st.lists(ANY_EVENT, max_size=10), bad=st.none() | st.tuples(st.integers(0, 10), BAD_ITEMS))
+def test_the_c_batch_check_agrees_with_the_python_one(events, bad):
+    """`_cframer.event_times` takes the common case; anything else goes to the Python loop, which raises."""
+    if bad is not None:
+        events.insert(min(bad[0], len(events)), bad[1])
+    try:
+        expected = framer.event_times(events)
+    except (TypeError, ValueError) as exc:
+        assert framer._cframer.event_times(events, framer.EVENT_TYPES, SessionStarted) is None
+        with pytest.raises(type(exc)):
+            framer.encode_batch(events)
+    else:
+        checked = framer._cframer.event_times(events, framer.EVENT_TYPES, SessionStarted)
+        assert checked == (expected, any(type(e) is SessionStarted for e in events))
+
+
+def test_a_session_with_secret_settings_is_refused_in_any_batch(tmp_path):
+    session = SessionStarted(ts=1, run_id="r", mode="backtest", version="t", config_digest="d",
+                             settings={"exchange": {"api_secret": "s3cr3t"}})
+    with JournalWriter.open(tmp_path / "j", wall_clock=fixed_clock()) as writer:
+        for durable in (False, True):
+            with pytest.raises(ValueError, match="secret-looking settings"):
+                writer.append([*sample_events(5), session], durable=durable)
+    assert list(read_records(tmp_path / "j")) == []
