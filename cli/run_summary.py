@@ -16,7 +16,6 @@ from journal.events import (
 QUIET_KINDS = frozenset({"candle_closed", "equity_marked", "market_loaded", "session_started", "order_accepted"})
 _QUIET_TYPES = frozenset(t for t in ALL_EVENT_TYPES if t.__struct_config__.tag in QUIET_KINDS)
 """QUIET_KINDS as event types: one set lookup per event instead of reading its tag."""
-_COUNTERS = {SignalDetected: "signals", SignalFiltered: "filtered", OrderFilled: "fills"}
 
 
 @dataclass
@@ -48,9 +47,12 @@ class RunSummary:
         elif kind is EquityMarked:
             self._mark(event.equity)
         else:
-            counter = _COUNTERS.get(kind)
-            if counter is not None:
-                setattr(self, counter, getattr(self, counter) + 1)
+            if kind is SignalDetected:
+                self.signals += 1
+            elif kind is SignalFiltered:
+                self.filtered += 1
+            elif kind is OrderFilled:
+                self.fills += 1
             elif kind is PositionClosed:
                 self.trades += 1
                 self.wins += event.pnl > 0

@@ -46,6 +46,14 @@ class PaperExchange:
         self.state_path = Path(state_path) if state_path is not None else None
         restored = paper_state.load(self.state_path) if self.state_path is not None else None
         self._state = restored or PaperState(initial_equity=initial_equity, cash=initial_equity)
+        state = self._state
+        # The state's per-bar dicts, held here too (the same objects, changed in place, never replaced): read
+        # once per bar, and a compiled venue reads its own attributes directly but a Struct's by name lookup.
+        self._advanced_ts = state.advanced_ts
+        self._closed_ts = state.closed_ts
+        self._bar_in_progress = state.bar_in_progress
+        self._last_price = state.last_price
+        self._stop_fired_bar = state.stop_fired_bar
         self._overrides = markets
         self._markets: dict[str, MarketRules] = {}
         self._open: dict[str, dict[str, PaperOrder]] = {}  # symbol -> open orders (index, not state)
@@ -66,34 +74,34 @@ class PaperExchange:
 
     def advance(self, candle: CandleClosed) -> list[Event]:
         """The bar traded: every open order of the symbol meets it from its open."""
-        state, symbol, ts = self._state, candle.symbol, candle.ts
-        last = state.advanced_ts.get(symbol)
+        symbol, ts = candle.symbol, candle.ts
+        last = self._advanced_ts.get(symbol)
         if last is not None and ts <= last:  # a restarted loop re-feeds a bar: same answers
-            return _answers_again(state.advanced, symbol, ts)
-        state.advanced_ts[symbol] = ts
+            return _answers_again(self._state.advanced, symbol, ts)
+        self._advanced_ts[symbol] = ts
         orders = self._open.get(symbol)
         events = self._run_orders(candle, self._in_evaluation_order(orders)) if orders else []
-        state.bar_in_progress[symbol] = ts
-        state.last_price[symbol] = candle.open
+        self._bar_in_progress[symbol] = ts
+        self._last_price[symbol] = candle.open
         if events:  # a quiet bar changes nothing a restart could miss: no write
-            self._remember(state.advanced, symbol, ts, events)
+            self._remember(self._state.advanced, symbol, ts, events)
         return events
 
     def bar_closed(self, candle: CandleClosed) -> list[Event]:
         """The rest of the bar, for the conditional orders placed in it (between advance and now)."""
-        state, symbol, ts = self._state, candle.symbol, candle.ts
-        last = state.closed_ts.get(symbol)
+        symbol, ts = candle.symbol, candle.ts
+        last = self._closed_ts.get(symbol)
         if last is not None and ts <= last:
-            return _answers_again(state.closed, symbol, ts)
-        state.closed_ts[symbol] = ts
+            return _answers_again(self._state.closed, symbol, ts)
+        self._closed_ts[symbol] = ts
         events: list[Event] = []
         if self._armed.get(symbol) == ts:
             armed = [o for o in self._in_evaluation_order(self._open.get(symbol)) if o.armed_bar == ts]
             events = self._run_orders(candle, armed)
-        state.bar_in_progress.pop(symbol, None)
-        state.last_price[symbol] = candle.close
+        self._bar_in_progress.pop(symbol, None)
+        self._last_price[symbol] = candle.close
         if events:
-            self._remember(state.closed, symbol, ts, events)
+            self._remember(self._state.closed, symbol, ts, events)
         return events
 
     def _remember(self, answered: dict[str, BarAnswers], symbol: str, ts: int, events: list[Event]) -> None:
@@ -110,8 +118,8 @@ class PaperExchange:
             client_id=order.client_id, exchange_id=f"P{state.order_count + 1}", symbol=order.symbol,
             side=order.side, order_kind=order.order_kind, qty=order.qty, purpose=order.purpose,
             number=state.order_count + 1, price=order.price, stop_price=order.stop_price,
-            reduce_only=order.reduce_only, armed_bar=state.bar_in_progress.get(order.symbol))
-        refusal = refusal_of(candidate, self._markets.get(order.symbol), state.last_price.get(order.symbol))
+            reduce_only=order.reduce_only, armed_bar=self._bar_in_progress.get(order.symbol))
+        refusal = refusal_of(candidate, self._markets.get(order.symbol), self._last_price.get(order.symbol))
         if refusal is not None:
             reason, code, message = refusal
             return [OrderRejected(ts=order.ts, client_id=order.client_id, symbol=order.symbol, reason=reason,
@@ -161,7 +169,7 @@ class PaperExchange:
         cash = self._state.cash
         if not mark_to_market:
             return cash
-        return cash + sum(unrealized(p, self._state.last_price.get(s, p.entry_price))
+        return cash + sum(unrealized(p, self._last_price.get(s, p.entry_price))
                           for s, p in self._state.positions.items())
 
     # ------------------------------------------------------------------ internals
@@ -195,7 +203,7 @@ class PaperExchange:
             if order.order_kind == "market":
                 price: float | None = candle.open
             else:
-                if not order.reduce_only and self._state.stop_fired_bar.get(candle.symbol) == candle.ts:
+                if not order.reduce_only and self._stop_fired_bar.get(candle.symbol) == candle.ts:
                     continue  # the stop wins: no add or entry triggers in the bar a stop filled
                 price = conditional_fill_price(order, candle.open, candle.high, candle.low)
             if price is not None:
@@ -226,7 +234,7 @@ class PaperExchange:
             events.append(OrderCanceled(ts=ts, client_id=order.client_id, symbol=order.symbol, reason="reduce_only"))
         reduced = abs(position.qty) < abs(held.qty) or (held.qty > 0) != (position.qty > 0)
         if order.order_kind == "stop_market" and abs(held.qty) > DUST and reduced:
-            state.stop_fired_bar[order.symbol] = ts
+            self._stop_fired_bar[order.symbol] = ts
         if abs(held.qty) > DUST and (abs(position.qty) <= DUST or (held.qty > 0) != (position.qty > 0)):
             events.extend(self._cancel_reduce_only(order.symbol, ts))
         return events

@@ -7,6 +7,7 @@ price that existed). Slippage then moves the price against the taker: a buy pays
 from __future__ import annotations
 
 from exchange.paper_state import DUST, PaperOrder, PaperPosition
+from machine.rounding import round_to
 
 CONDITIONAL_KINDS = ("stop_market", "take_profit_market", "limit")
 QTY_DECIMALS = 9
@@ -77,14 +78,14 @@ def apply_fill(position: PaperPosition, side: str, qty: float, price: float) -> 
     if abs(held) <= DUST or (held > 0) == (delta > 0):
         size = abs(held) + qty
         entry = (abs(held) * position.entry_price + qty * price) / size
-        return PaperPosition(qty=round(held + delta, QTY_DECIMALS), entry_price=entry), 0.0
+        return PaperPosition(qty=round_to(held + delta, QTY_DECIMALS), entry_price=entry), 0.0
     closing = min(qty, abs(held))
     direction = 1.0 if held > 0 else -1.0
     realized = closing * (price - position.entry_price) * direction
-    remaining = round(qty - closing, QTY_DECIMALS)
+    remaining = round_to(qty - closing, QTY_DECIMALS)
     if remaining > DUST:  # flipped through zero: the rest opens the other way at this price
         return PaperPosition(qty=-direction * remaining, entry_price=price), realized
-    left = round(held + delta, QTY_DECIMALS)
+    left = round_to(held + delta, QTY_DECIMALS)
     if abs(left) <= DUST:
         return PaperPosition(), realized
     return PaperPosition(qty=left, entry_price=position.entry_price), realized

@@ -23,7 +23,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent  # the folder holding the packages (repo root or site-packages)
 COMPILED_MODULES: dict[str, tuple[str, ...]] = {
-    "machine": ("records", "indicators", "state", "ids", "risk", "emit", "fills", "evolve_orders", "evolve_ops",
+    "machine": ("rounding", "records", "indicators", "state", "ids", "risk", "emit", "fills", "evolve_orders", "evolve_ops",
                 "evolve", "decide_orders", "emergency", "emergency_reconcile", "decide_ops", "decide_bar",
                 "decider"),
     "exchange": ("paper_fills", "paper_checks", "paper"),

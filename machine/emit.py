@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from journal.events import Event, OrderCancelRequested, OrderSubmitted
 from machine.ids import client_id_prefix, make_client_id
+from machine.rounding import round_to
 from machine.state import State, market_of
 
 
@@ -37,7 +38,7 @@ class Out:
         client_id = make_client_id(self.prefix, purpose, self.counter)
         # A position's qty is a float sum of step multiples (pyramids, partial fills): send the venue the
         # exact step multiple (7.883, not 7.883000000000001), rounded to the step's decimals.
-        qty = round(qty, market_of(self.state, symbol).step_dec)
+        qty = round_to(qty, market_of(self.state, symbol).step_dec)
         self.events.append(
             OrderSubmitted(
                 ts=ts,

@@ -17,6 +17,7 @@ from journal.events import OrderFilled
 from machine.evolve_orders import forget_order
 from machine.ids import client_id_prefix
 from machine.records import replace
+from machine.rounding import round_to
 from machine.state import EMPTY_SYM, ClosedTrade, Position, State, Sym, seen_fill, transition
 
 _QTY_EPS: Final = 1e-12
@@ -70,11 +71,11 @@ def _open(sym: Sym, e: OrderFilled, purpose: str, late: bool) -> Sym:
         return transition(sym, f"filled_{side}" if purpose == "entry" else "pyramid_filled")
     if pos.side != side:
         return replace(sym, fault=f"{purpose} fill {e.fill_id} on the opposite side of the open {pos.side}")
-    qty = round(pos.qty + e.qty, _QTY_DEC)  # 6.35 + 0.116 is 6.466, not 6.465999...: the venue truncates
+    qty = round_to(pos.qty + e.qty, _QTY_DEC)  # 6.35 + 0.116 is 6.466, not 6.465999...: the venue truncates
     avg = (pos.avg_price * pos.qty + e.price * e.qty) / qty
     # The same arithmetic over every opening fill: until something is taken off, open_qty is qty and
     # open_avg is avg_price, bit for bit (a trade without partial exits reports what it always did).
-    open_qty = round(pos.open_qty + e.qty, _QTY_DEC)
+    open_qty = round_to(pos.open_qty + e.qty, _QTY_DEC)
     open_avg = (pos.open_avg * pos.open_qty + e.price * e.qty) / open_qty
     if late:
         return replace(sym, pos=replace(pos, qty=qty, avg_price=avg, fees=pos.fees + e.fee, open_qty=open_qty,
@@ -97,7 +98,7 @@ def _net_late(sym: Sym, e: OrderFilled) -> tuple[Sym, float]:
     reduce_qty = min(e.qty, pos.qty)
     share = reduce_qty / e.qty
     sym, gross = _reduce(sym, replace_event(e, qty=reduce_qty, fee=e.fee * share), "late_fill")
-    excess = round(e.qty - reduce_qty, _QTY_DEC)
+    excess = round_to(e.qty - reduce_qty, _QTY_DEC)
     if excess > _QTY_EPS:
         sym = _open(sym, replace_event(e, qty=excess, fee=e.fee - e.fee * share), e.purpose, late=True)
     return sym, gross
@@ -111,7 +112,7 @@ def _reduce(sym: Sym, e: OrderFilled, purpose: str) -> tuple[Sym, float]:
     qty = min(e.qty, pos.qty)
     diff = e.price - pos.avg_price
     gross = diff * qty if pos.side == "long" else -diff * qty
-    left = round(pos.qty - qty, _QTY_DEC)
+    left = round_to(pos.qty - qty, _QTY_DEC)
     pos = pos.copy()  # fresh values, filled in before anyone sees them
     pos.qty = left
     pos.realized += gross

@@ -10,6 +10,7 @@ from typing import Final
 import math
 
 from machine.params import Params, PositionCap
+from machine.rounding import round_to
 
 _EPS: Final = 1e-9
 
@@ -24,13 +25,13 @@ def floor_to_step(value: float, step: float, decimals: int) -> float:
     """Round down to a multiple of step (quantities: never more than planned)."""
     if step <= 0:
         return value
-    return round(math.floor(value / step + _EPS) * step, decimals)
+    return round_to(math.floor(value / step + _EPS) * step, decimals)
 
 
 def ceil_to_step(value: float, step: float, decimals: int) -> float:
     if step <= 0:
         return value
-    return round(math.ceil(value / step - _EPS) * step, decimals)
+    return round_to(math.ceil(value / step - _EPS) * step, decimals)
 
 
 def stop_toward_price(side: str, raw_stop: float, tick: float, decimals: int) -> float:
