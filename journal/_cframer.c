@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -387,6 +388,15 @@ static PyObject *frame(PyObject *self, PyObject *args) {
         PyErr_SetString(PyExc_ValueError, "prev digest longer than 255 bytes");
         goto done;
     }
+    if (count > 0 && seq > INT64_MAX - count) { /* the seq after the last record must be an int64 too */
+        PyErr_SetString(PyExc_OverflowError, "seqs beyond int64");
+        goto done;
+    }
+    if (size < 0 || size > (1LL << 62) || limit < 1 || limit > (1LL << 62) || header_size < 0 || max_record < 1 ||
+        max_record > (1LL << 32)) { /* so the running segment size cannot overflow */
+        PyErr_SetString(PyExc_ValueError, "segment sizes out of range");
+        goto done;
+    }
     const uint8_t *p = blob.buf, *end = p + blob.len;
     if (skip_array_header(&p, end, count) != 0) goto done;
     int64_t *ts = PyMem_Malloc(sizeof(int64_t) * (size_t)(count ? count : 1));
@@ -523,6 +533,8 @@ typedef struct job {
 
 typedef struct {
     PyObject_HEAD
+    int ready;     /* __init__ succeeded: the mutex, conditions and thread exist */
+    pid_t pid;     /* the process that started the thread (a forked child has no thread) */
     pthread_mutex_t mu;
     pthread_cond_t wake;  /* a job arrived, or stop */
     pthread_cond_t idle;  /* a job finished */
@@ -539,18 +551,18 @@ typedef struct {
     int64_t limit, header_size, max_record, v, sync_bytes, max_queue;
     uint8_t magic[8];
     int format_version;
-    /* the first failure: errno (0 for a framing error) and what was being done */
-    int err_no;
-    char err[300];
+    /* the first failure: errno (0 for a framing error) and what was being done; formatted by the caller */
+    int failed, err_no;
+    char what[4200];
 } Committer;
 
 /* Record the first failure (from the thread, which holds no lock while it works). */
 static void fail(Committer *c, int err_no, const char *what) {
     pthread_mutex_lock(&c->mu);
-    if (!c->err[0]) {
+    if (!c->failed) {
+        c->failed = 1;
         c->err_no = err_no;
-        if (err_no) snprintf(c->err, sizeof c->err, "%s (%s)", strerror(err_no), what);
-        else snprintf(c->err, sizeof c->err, "%s", what);
+        snprintf(c->what, sizeof c->what, "%s", what);
     }
     pthread_mutex_unlock(&c->mu);
 }
@@ -560,6 +572,10 @@ static int write_all(int fd, const uint8_t *p, size_t n) {
         ssize_t w = write(fd, p, n);
         if (w < 0) {
             if (errno == EINTR) continue;
+            return -1;
+        }
+        if (w == 0) { /* never for a regular file; an error rather than a spin */
+            errno = EIO;
             return -1;
         }
         p += w;
@@ -577,7 +593,8 @@ static int sync_fd(int fd) {
 }
 
 /* A new segment as journal.writer._create_segment makes it: header to a temp file, fsync, rename,
- * fsync the directory, then open it for appending. Returns the new fd or -1 (errno set). */
+ * fsync the directory, then open it for appending. Returns the new fd or -1 (errno set, `what` says
+ * which step failed). */
 static int create_segment(Committer *c, int64_t first_seq, const uint8_t prev[DIGEST_SIZE], char *what, size_t cap) {
     char final[4096], tmp[4100];
     uint8_t h[40];
@@ -616,7 +633,13 @@ static int create_segment(Committer *c, int64_t first_seq, const uint8_t prev[DI
 static void commit_job(Committer *c, job_item *jb) {
     job_t j;
     memset(&j, 0, sizeof j);
-    size_t bound = jb->blob_len + (size_t)jb->count * (FRAME_HEAD + ENVELOPE_INTS + DIGEST_SIZE);
+    char what[4200];
+    size_t per_record = FRAME_HEAD + ENVELOPE_INTS + DIGEST_SIZE;
+    if ((size_t)jb->count > (SIZE_MAX - jb->blob_len) / per_record) {
+        fail(c, ENOMEM, "framing a batch");
+        return;
+    }
+    size_t bound = jb->blob_len + (size_t)jb->count * per_record;
     j.out = malloc(bound ? bound : 1);
     j.rolls = malloc(sizeof(roll_t) * (size_t)(jb->count ? jb->count : 1));
     if (j.out == NULL || j.rolls == NULL) {
@@ -637,15 +660,17 @@ static void commit_job(Committer *c, job_item *jb) {
     j.header_size = c->header_size;
     j.max_record = c->max_record;
     if (run_job(&j) != 0) {
-        char what[300];
-        snprintf(what, sizeof what, "event %zd of the batch from seq %lld: %s", j.bad_index, (long long)jb->seq, j.error);
+        snprintf(what, sizeof what, "event %zd of the batch from seq %lld: %s", j.bad_index, (long long)jb->seq,
+                 j.error);
         fail(c, 0, what);
         goto done;
     }
-    char what[4200] = "writing a segment";
     Py_ssize_t start = 0;
     for (Py_ssize_t r = 0; r < j.n_rolls; r++) { /* each full segment is complete and synced before the next exists */
-        if (write_all(c->fd, j.out + start, (size_t)(j.rolls[r].end - start)) != 0 || sync_fd(c->fd) != 0) goto os_error;
+        snprintf(what, sizeof what, "writing a segment");
+        if (write_all(c->fd, j.out + start, (size_t)(j.rolls[r].end - start)) != 0) goto os_error;
+        snprintf(what, sizeof what, "syncing a full segment");
+        if (sync_fd(c->fd) != 0) goto os_error;
         int fd = create_segment(c, j.rolls[r].next_seq, j.rolls[r].digest, what, sizeof what);
         if (fd < 0) goto os_error;
         close(c->fd);
@@ -683,7 +708,7 @@ static void *committer_main(void *arg) {
         if (c->head == NULL) c->tail = NULL;
         c->queued--;
         c->busy = 1;
-        int failed = c->err[0] != 0;
+        int failed = c->failed;
         pthread_mutex_unlock(&c->mu);
         if (!failed) commit_job(c, jb); /* after a failure the chain cannot go on: later batches are dropped */
         free(jb->blob);
@@ -697,18 +722,32 @@ static void *committer_main(void *arg) {
     return NULL;
 }
 
+/* Raise the recorded failure: OSError(errno, "<strerror> (<what>)"), or ValueError for a framing error. */
 static PyObject *raise_failure(Committer *c) {
     if (c->err_no) {
-        errno = c->err_no;
-        PyObject *exc = PyObject_CallFunction(PyExc_OSError, "is", c->err_no, c->err);
-        if (exc != NULL) {
+        PyObject *exc = PyObject_CallFunction(PyExc_OSError, "is", c->err_no, "");
+        PyObject *message = PyUnicode_FromFormat("%s (%s)", strerror(c->err_no), c->what);
+        if (exc != NULL && message != NULL && PyObject_SetAttrString(exc, "strerror", message) == 0)
             PyErr_SetObject(PyExc_OSError, exc);
-            Py_DECREF(exc);
-        }
+        Py_XDECREF(exc);
+        Py_XDECREF(message);
     } else {
-        PyErr_SetString(PyExc_ValueError, c->err);
+        PyErr_SetString(PyExc_ValueError, c->what);
     }
     return NULL;
+}
+
+/* Every method: refuse an object whose __init__ did not run, and a forked child (it has no thread). */
+static int usable(Committer *c) {
+    if (!c->ready) {
+        PyErr_SetString(PyExc_RuntimeError, "journal committer was never started");
+        return 0;
+    }
+    if (c->pid != getpid()) {
+        PyErr_SetString(PyExc_RuntimeError, "journal committer belongs to the parent process (fork)");
+        return 0;
+    }
+    return 1;
 }
 
 static int Committer_init(Committer *c, PyObject *args, PyObject *kw) {
@@ -716,11 +755,20 @@ static int Committer_init(Committer *c, PyObject *args, PyObject *kw) {
     Py_ssize_t magic_len;
     long long limit, header_size, max_record, v, sync_bytes, max_queue;
     int format_version;
+    if (kw != NULL && PyDict_GET_SIZE(kw) > 0) {
+        PyErr_SetString(PyExc_TypeError, "Committer takes positional arguments only");
+        return -1;
+    }
     if (!PyArg_ParseTuple(args, "yy#iLLLLLL", &directory, &magic, &magic_len, &format_version, &limit, &header_size,
                           &max_record, &v, &sync_bytes, &max_queue))
         return -1;
-    if (magic_len != 8 || strlen(directory) > 3000 || c->running) {
-        PyErr_SetString(PyExc_ValueError, "bad committer settings");
+    if (c->ready) {
+        PyErr_SetString(PyExc_RuntimeError, "journal committer already started");
+        return -1;
+    }
+    if (magic_len != 8 || strlen(directory) > 3000 || max_queue < 1 || limit < 1 || limit > (1LL << 62) ||
+        header_size < 0 || max_record < 1 || max_record > (1LL << 32) || sync_bytes < 0) {
+        PyErr_SetString(PyExc_ValueError, "bad journal committer settings");
         return -1;
     }
     c->directory = strdup(directory);
@@ -740,11 +788,23 @@ static int Committer_init(Committer *c, PyObject *args, PyObject *kw) {
     pthread_mutex_init(&c->mu, NULL);
     pthread_cond_init(&c->wake, NULL);
     pthread_cond_init(&c->idle, NULL);
-    if (pthread_create(&c->thread, NULL, committer_main, c) != 0) {
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &old); /* the thread inherits it: signals go to Python's threads */
+    int rc = pthread_create(&c->thread, NULL, committer_main, c);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (rc != 0) {
+        pthread_mutex_destroy(&c->mu);
+        pthread_cond_destroy(&c->wake);
+        pthread_cond_destroy(&c->idle);
+        free(c->directory);
+        c->directory = NULL;
         PyErr_SetString(PyExc_RuntimeError, "cannot start the journal committer thread");
         return -1;
     }
+    c->pid = getpid();
     c->running = 1;
+    c->ready = 1;
     return 0;
 }
 
@@ -753,10 +813,11 @@ static PyObject *Committer_attach(Committer *c, PyObject *args) {
     int fd;
     long long seg_size;
     Py_buffer prev;
-    if (!PyArg_ParseTuple(args, "iLy*", &fd, &seg_size, &prev)) return NULL;
-    if (prev.len != DIGEST_SIZE || c->attached || !c->running) {
+    if (!usable(c) || !PyArg_ParseTuple(args, "iLy*", &fd, &seg_size, &prev)) return NULL;
+    if (prev.len != DIGEST_SIZE || c->attached || !c->running || seg_size < 0 || seg_size > (1LL << 62)) {
         PyBuffer_Release(&prev);
-        PyErr_SetString(PyExc_ValueError, "committer: attach needs a 16-byte digest and a detached committer");
+        PyErr_SetString(PyExc_ValueError, "journal committer: attach needs a 16-byte digest and a running, "
+                                          "detached committer");
         return NULL;
     }
     pthread_mutex_lock(&c->mu);
@@ -770,17 +831,29 @@ static PyObject *Committer_attach(Committer *c, PyObject *args) {
     Py_RETURN_NONE;
 }
 
+static void free_job(job_item *jb) {
+    if (jb) {
+        free(jb->blob);
+        free(jb->ts);
+        free(jb);
+    }
+}
+
 /* submit(blob, ts, seq, now): queue a batch (waits while the queue is full). Raises an earlier failure. */
 static PyObject *Committer_submit(Committer *c, PyObject *args) {
     Py_buffer blob;
     PyObject *ts_list;
     long long seq, now;
-    if (!PyArg_ParseTuple(args, "y*O!LL", &blob, &PyList_Type, &ts_list, &seq, &now)) return NULL;
+    if (!usable(c) || !PyArg_ParseTuple(args, "y*O!LL", &blob, &PyList_Type, &ts_list, &seq, &now)) return NULL;
     job_item *jb = NULL;
     const uint8_t *p = blob.buf, *end = p + blob.len;
     Py_ssize_t count = PyList_GET_SIZE(ts_list);
     if (!c->attached) {
-        PyErr_SetString(PyExc_ValueError, "committer: submit before attach");
+        PyErr_SetString(PyExc_ValueError, "journal committer: submit before attach");
+        goto error;
+    }
+    if (count > 0 && seq > INT64_MAX - count) {
+        PyErr_SetString(PyExc_OverflowError, "journal committer: seqs beyond int64");
         goto error;
     }
     if (skip_array_header(&p, end, count) != 0) goto error;
@@ -804,12 +877,14 @@ static PyObject *Committer_submit(Committer *c, PyObject *args) {
     jb->seq = seq;
     jb->now = now;
     PyBuffer_Release(&blob);
-    int failed;
+    int failed, stopped;
     Py_BEGIN_ALLOW_THREADS
     pthread_mutex_lock(&c->mu);
-    while (c->queued >= c->max_queue && !c->err[0]) pthread_cond_wait(&c->idle, &c->mu); /* a core that outruns the disk waits */
-    failed = c->err[0] != 0;
-    if (!failed) {
+    while (c->queued >= c->max_queue && !c->failed && !c->stop) /* a core that outruns the disk waits */
+        pthread_cond_wait(&c->idle, &c->mu);
+    failed = c->failed;
+    stopped = c->stop;
+    if (!failed && !stopped) {
         if (c->tail) c->tail->next = jb;
         else c->head = jb;
         c->tail = jb;
@@ -818,70 +893,76 @@ static PyObject *Committer_submit(Committer *c, PyObject *args) {
     }
     pthread_mutex_unlock(&c->mu);
     Py_END_ALLOW_THREADS
-    if (failed) {
-        free(jb->blob);
-        free(jb->ts);
-        free(jb);
-        return raise_failure(c); /* the thread is past its failure: err no longer changes */
+    if (failed || stopped) {
+        free_job(jb);
+        if (failed) return raise_failure(c); /* the thread is past its failure: it no longer changes */
+        PyErr_SetString(PyExc_ValueError, "journal committer is stopped");
+        return NULL;
     }
     Py_RETURN_NONE;
 nomem:
     PyErr_NoMemory();
 error:
-    if (jb) {
-        free(jb->blob);
-        free(jb->ts);
-        free(jb);
-    }
+    free_job(jb);
     PyBuffer_Release(&blob);
     return NULL;
 }
 
 /* drain() -> (fd, seg_size, prev): wait for every batch, hand the tip back (detached). Raises the first failure. */
 static PyObject *Committer_drain(Committer *c, PyObject *unused) {
+    if (!usable(c)) return NULL;
     Py_BEGIN_ALLOW_THREADS
     pthread_mutex_lock(&c->mu);
-    while (c->head != NULL || c->busy) pthread_cond_wait(&c->idle, &c->mu);
+    while ((c->head != NULL || c->busy) && c->running) pthread_cond_wait(&c->idle, &c->mu);
     pthread_mutex_unlock(&c->mu);
     Py_END_ALLOW_THREADS
     c->attached = 0;
-    if (c->err[0]) return raise_failure(c);
+    if (c->failed) return raise_failure(c);
     return Py_BuildValue("(iLy#)", c->fd, (long long)c->seg_size, (const char *)c->prev, (Py_ssize_t)DIGEST_SIZE);
 }
 
 /* The fd the thread holds now (after a failure the writer closes it: the thread may have rolled). */
-static PyObject *Committer_fd(Committer *c, PyObject *unused) { return PyLong_FromLong(c->fd); }
+static PyObject *Committer_fd(Committer *c, PyObject *unused) {
+    if (!usable(c)) return NULL;
+    return PyLong_FromLong(c->fd);
+}
 
 static void signal_stop(Committer *c) {
     pthread_mutex_lock(&c->mu);
     c->stop = 1;
     pthread_cond_signal(&c->wake);
+    pthread_cond_broadcast(&c->idle); /* a submit waiting for room gives up */
     pthread_mutex_unlock(&c->mu);
 }
 
-/* stop(): end the thread after the batches before it. */
+/* Stop the thread after the batches before it and wait for it (without the GIL: the disk may be slow). */
+static void stop_thread(Committer *c) {
+    if (!c->running) return;
+    Py_BEGIN_ALLOW_THREADS
+    signal_stop(c);
+    pthread_join(c->thread, NULL);
+    Py_END_ALLOW_THREADS
+    c->running = 0;
+}
+
 static PyObject *Committer_stop(Committer *c, PyObject *unused) {
-    if (c->running) {
-        Py_BEGIN_ALLOW_THREADS
-        signal_stop(c);
-        pthread_join(c->thread, NULL);
-        Py_END_ALLOW_THREADS
-        c->running = 0;
-    }
+    if (!usable(c)) return NULL;
+    stop_thread(c);
     Py_RETURN_NONE;
 }
 
 static void Committer_dealloc(Committer *c) {
-    if (c->running) { /* the thread never takes the GIL: joining while holding it cannot deadlock */
-        signal_stop(c);
-        pthread_join(c->thread, NULL);
-        c->running = 0;
-    }
-    if (c->directory) {
+    if (c->ready) {
+        if (c->pid == getpid()) stop_thread(c); /* a forked child has no thread to stop */
         pthread_mutex_destroy(&c->mu);
         pthread_cond_destroy(&c->wake);
         pthread_cond_destroy(&c->idle);
         free(c->directory);
+        for (job_item *jb = c->head; jb != NULL;) { /* left only in a forked child */
+            job_item *next = jb->next;
+            free_job(jb);
+            jb = next;
+        }
     }
     Py_TYPE(c)->tp_free((PyObject *)c);
 }

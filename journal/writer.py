@@ -13,10 +13,11 @@ journal.recovery) before anything is appended.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
 from journal.batch import NATIVE, EncodedBatch, encode_batch, frame, new_committer, payloads
 from journal.codec import decode_record
@@ -137,19 +138,32 @@ class JournalWriter:
         now = self._clock()
         seq = self._seq
         if not durable:
-            if NATIVE:
-                self._submit(batch, seq, now)
-            else:
-                self._commit(batch, seq, now)
+            with self._disk():
+                if NATIVE:
+                    self._submit(batch, seq, now)
+                else:
+                    self._commit(batch, seq, now)
             self._seq += len(batch.ts)
             return []
         self._drain()  # the chain continues from every batch before this one
         framed = frame(batch, seq, self._digest, now, self._seg_size + len(self._buf), self._segment_bytes)
         records = [decode_record(payload) for payload in payloads(framed.frames)]  # never durable what the
         self._seq += len(batch.ts)                                                  # reader could not decode
-        self._place(framed.frames, framed.rolls, framed.digest)
-        self.flush()
+        with self._disk():
+            self._place(framed.frames, framed.rolls, framed.digest)
+            self.flush()
         return records
+
+    @contextlib.contextmanager
+    def _disk(self) -> Iterator[None]:
+        """Around writes: one that fails part way (a short write, a segment half rolled, a failed fdatasync)
+        leaves bytes the writer can no longer account for, so from then on it takes nothing more (retrying
+        would write them twice). Reopening cuts the torn tail and goes on from the last whole record."""
+        try:
+            yield
+        except BaseException as exc:
+            self._failure = exc
+            raise
 
     def _submit(self, batch: EncodedBatch, seq: int, now: int) -> None:
         """Hand a batch to the committer thread, first handing it the tip if this process held it."""
@@ -159,11 +173,7 @@ class JournalWriter:
                 self._committer = new_committer(self.directory, self._segment_bytes, SYNC_BYTES)
             self._committer.attach(self._fd, self._seg_size, self._digest)
             self._attached = True
-        try:
-            self._committer.submit(batch.blob, batch.ts, seq, now)
-        except BaseException as exc:
-            self._failure = exc
-            raise
+        self._committer.submit(batch.blob, batch.ts, seq, now)
 
     def _commit(self, batch: EncodedBatch, seq: int, now: int) -> None:
         """Frame a batch after the last one and buffer it (without the C committer)."""
@@ -218,9 +228,10 @@ class JournalWriter:
         """Everything appended so far is on disk when this returns."""
         if self._failure is not None:
             raise self._failure
-        self._drain()
-        self._write_buffer()
-        _sync(self._fd)
+        with self._disk():
+            self._drain()
+            self._write_buffer()
+            _sync(self._fd)
 
     # ------------------------------------------------------------------ state and closing
 

@@ -114,34 +114,43 @@ if sys.argv[3] == "file-size":  # a write past the limit fails with EFBIG, as on
     resource.setrlimit(resource.RLIMIT_FSIZE, (size + 3000, resource.RLIM_INFINITY))
 else:  # no file descriptor left: the next segment cannot be created
     import os
-    resource.setrlimit(resource.RLIMIT_NOFILE, (len(os.listdir("/proc/self/fd")) - 1, resource.getrlimit(resource.RLIMIT_NOFILE)[1]))
-writer.append(events[100:200], durable=False)  # queued: the committer thread writes it
-for call in (writer.flush, lambda: writer.append(events[200:300], durable=False), writer.close):
+    files = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (len(os.listdir("/proc/self/fd")) - 1, files[1]))
+durable = sys.argv[4] == "durable"
+calls = (lambda: writer.append(events[100:200], durable=durable), writer.flush,
+         lambda: writer.append(events[200:300], durable=durable), writer.close)
+for call in calls:
     try:
         call()
         print("no error")
     except OSError as exc:
         print("OSError", exc)
+        # the disk has room again: the writer must still refuse (it cannot tell what reached the disk)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (resource.RLIM_INFINITY, resource.RLIM_INFINITY))
+        if sys.argv[3] != "file-size":
+            resource.setrlimit(resource.RLIMIT_NOFILE, files)
 print("closed", writer.closed)
 """
 
 
-@native
+@pytest.mark.parametrize("durable", ["durable", "batched"])
 @pytest.mark.parametrize(("segment_bytes", "limit", "error"), [
-    (64 << 20, "file-size", f"[Errno {errno.EFBIG}] File too large (writing a segment)"),
-    (2000, "file-descriptors", f"[Errno {errno.EMFILE}] Too many open files (creating segment "),
+    (64 << 20, "file-size", f"[Errno {errno.EFBIG}] File too large"),
+    (2000, "file-descriptors", f"[Errno {errno.EMFILE}] Too many open files"),
 ], ids=["full-file", "no-fd-to-roll"])
-def test_a_failed_background_write_reaches_the_caller_and_the_journal_stays_whole(tmp_path, segment_bytes, limit,
-                                                                                  error):
-    """A write the committer thread cannot make is raised by the next call, and by every call after it:
-    seqs went to batches that never reached the disk. What was durable stays whole; the journal goes on."""
-    run = subprocess.run([sys.executable, "-c", FAILING_WRITE, str(tmp_path / "j"), str(segment_bytes), limit],
+def test_a_failed_write_reaches_the_caller_and_the_journal_stays_whole(tmp_path, segment_bytes, limit, error, durable):
+    """A write that fails part way (by the caller's thread, or by the committer thread for batched appends)
+    is raised, and by every call after it: the writer cannot tell what reached the disk, and writing it
+    again would put records in twice. What was durable stays whole; reopening cuts the torn tail."""
+    run = subprocess.run([sys.executable, "-c", FAILING_WRITE, str(tmp_path / "j"), str(segment_bytes), limit, durable],
                          capture_output=True, text=True, timeout=60, cwd=ROOT,
                          env={**os.environ, "PYTHONPATH": f"{ROOT}:{ROOT / 'tests'}"})
     assert run.returncode == 0, run.stderr[-2000:]
     lines = run.stdout.splitlines()
-    assert lines[0].startswith(f"OSError {error}"), lines
-    assert lines[1:] == [lines[0], lines[0], "closed True"]
+    first = next(i for i, line in enumerate(lines) if line != "no error")
+    assert first <= (0 if durable == "durable" else 1), lines  # a batched append may only queue the batch
+    assert lines[first].startswith(f"OSError {error}"), lines
+    assert lines[first:4] == [lines[first]] * (4 - first) and lines[4] == "closed True", lines
     events = sample_events(400)
     with JournalWriter.open(tmp_path / "j", wall_clock=fixed_clock()) as again:  # a torn tail is cut off
         kept = again.last_seq - (again.recovered is not None)
@@ -149,6 +158,37 @@ def test_a_failed_background_write_reaches_the_caller_and_the_journal_stays_whol
         again.append(events[kept:], durable=False)
     records = list(read_records(tmp_path / "j", verify=True))
     assert [r.event for r in records if type(r.event) is not JournalRecovered] == events
+
+
+@native
+def test_the_committer_refuses_work_after_stop_and_in_a_forked_child(tmp_path):
+    batch = framer.encode_batch(sample_events(3))
+    with JournalWriter.open(tmp_path / "j") as writer:
+        committer = framer.new_committer(writer.directory, 1 << 20, 1 << 20)
+        committer.attach(os.dup(writer._fd), writer._seg_size, writer.last_digest)
+        pid = os.fork()
+        if pid == 0:  # the child has no committer thread: every call says so instead of waiting forever
+            try:
+                committer.drain()
+            except RuntimeError as exc:
+                os._exit(0 if "parent process" in str(exc) else 1)
+            os._exit(2)
+        assert os.waitpid(pid, 0)[1] == 0
+        committer.stop()
+        with pytest.raises(ValueError, match="committer is stopped"):
+            committer.submit(batch.blob, batch.ts, 1, 0)
+        os.close(committer.drain()[0])
+    with pytest.raises(RuntimeError, match="never started"):
+        framer._cframer.Committer.__new__(framer._cframer.Committer).drain()
+
+
+@native
+def test_the_c_framer_refuses_seqs_beyond_int64():
+    batch = framer.encode_batch(sample_events(3))
+    with pytest.raises(OverflowError, match="seqs beyond int64"):
+        framer.frame_native(batch, 2**63 - 3, GENESIS, 0, 0, 1 << 30)
+    assert framer.frame_native(batch, 2**63 - 4, GENESIS, 0, 0, 1 << 30) == framer.frame_py(batch, 2**63 - 4, GENESIS,
+                                                                                           0, 0, 1 << 30)
 
 
 BAD_ITEMS = st.sampled_from([
