@@ -23,8 +23,10 @@ from machine.decider import initial_state, step
 from machine.params import Params
 
 Observer = Callable[[Event], None]
-BATCH_EVENTS = 4096
-"""Non-durable records are appended in batches this large (one journal call each)."""
+BATCH_EVENTS = 1024
+"""Non-durable records are appended in batches this large (one journal call each). Small enough that the
+journal's committer thread is never far behind (a backtest's close waits ≈ 1 ms for it, 3.5 ms at 4,096),
+large enough that the per-call cost does not show."""
 _ACTION_TYPES = (OrderSubmitted, OrderCancelRequested)
 _ANSWER_TYPES = (OrderAccepted, OrderRejected, OrderFilled, OrderCanceled)
 """A venue's answer to an order: after one, the order's state is known."""

@@ -30,7 +30,7 @@ from journal.segments import check_journal_dir
 
 DEFAULT_SEGMENT_BYTES = 64 * 1024 * 1024
 BUFFER_BYTES = 1024 * 1024
-SYNC_BYTES = 1024 * 1024
+SYNC_BYTES = 256 * 1024
 """The committer thread fdatasyncs after each this much: the closing fsync waits only for the last part."""
 
 
