@@ -546,6 +546,8 @@ typedef struct {
     int64_t seg_size;
     uint8_t prev[DIGEST_SIZE];
     int64_t unsynced;
+    uint8_t *wbuf; /* framed records not yet written: small batches are written together */
+    size_t wlen, wcap;
     /* settings */
     char *directory;
     int64_t limit, header_size, max_record, v, sync_bytes, max_queue;
@@ -629,7 +631,39 @@ static int create_segment(Committer *c, int64_t first_seq, const uint8_t prev[DI
     return open(final, O_WRONLY | O_APPEND | O_CLOEXEC);
 }
 
-/* Frame one job and write it, rolling where a segment fills. Runs on the committer thread. */
+#define WRITE_BYTES (256 * 1024) /* buffered framed bytes are written once they reach this, or the queue empties */
+
+/* Write the buffered records, then fdatasync once sync_bytes are unsynced. 0, or -1 with errno and `what`. */
+static int flush_wbuf(Committer *c, char *what, size_t cap) {
+    if (c->wlen == 0) return 0;
+    snprintf(what, cap, "writing a segment");
+    if (write_all(c->fd, c->wbuf, c->wlen) != 0) return -1;
+    c->unsynced += (int64_t)c->wlen;
+    c->wlen = 0;
+    if (c->unsynced >= c->sync_bytes) { /* the closing fsync then waits only for the last part */
+        snprintf(what, cap, "syncing a segment");
+        if (sync_fd(c->fd) != 0) return -1;
+        c->unsynced = 0;
+    }
+    return 0;
+}
+
+static int buffer_frames(Committer *c, const uint8_t *p, size_t n) {
+    if (c->wlen + n > c->wcap) {
+        size_t cap = c->wcap ? c->wcap : WRITE_BYTES;
+        while (cap < c->wlen + n) cap *= 2;
+        uint8_t *grown = realloc(c->wbuf, cap);
+        if (grown == NULL) return -1;
+        c->wbuf = grown;
+        c->wcap = cap;
+    }
+    memcpy(c->wbuf + c->wlen, p, n);
+    c->wlen += n;
+    return 0;
+}
+
+/* Frame one job and buffer it (written by flush_wbuf), rolling where a segment fills. Runs on the committer
+ * thread. */
 static void commit_job(Committer *c, job_item *jb) {
     job_t j;
     memset(&j, 0, sizeof j);
@@ -667,6 +701,7 @@ static void commit_job(Committer *c, job_item *jb) {
     }
     Py_ssize_t start = 0;
     for (Py_ssize_t r = 0; r < j.n_rolls; r++) { /* each full segment is complete and synced before the next exists */
+        if (flush_wbuf(c, what, sizeof what) != 0) goto os_error;
         snprintf(what, sizeof what, "writing a segment");
         if (write_all(c->fd, j.out + start, (size_t)(j.rolls[r].end - start)) != 0) goto os_error;
         snprintf(what, sizeof what, "syncing a full segment");
@@ -679,16 +714,13 @@ static void commit_job(Committer *c, job_item *jb) {
         c->unsynced = 0;
         start = j.rolls[r].end;
     }
-    snprintf(what, sizeof what, "writing a segment");
-    if (write_all(c->fd, j.out + start, (size_t)(j.out_len - start)) != 0) goto os_error;
-    c->seg_size += j.out_len - start;
-    c->unsynced += j.out_len - start;
-    if (c->unsynced >= c->sync_bytes) { /* the closing fsync then waits only for the last part */
-        snprintf(what, sizeof what, "syncing a segment");
-        if (sync_fd(c->fd) != 0) goto os_error;
-        c->unsynced = 0;
+    if (buffer_frames(c, j.out + start, (size_t)(j.out_len - start)) != 0) {
+        fail(c, ENOMEM, "buffering framed records");
+        goto done;
     }
+    c->seg_size += j.out_len - start;
     memcpy(c->prev, j.prev, DIGEST_SIZE);
+    if (c->wlen >= WRITE_BYTES && flush_wbuf(c, what, sizeof what) != 0) goto os_error;
     goto done;
 os_error:
     fail(c, errno, what);
@@ -715,6 +747,12 @@ static void *committer_main(void *arg) {
         free(jb->ts);
         free(jb);
         pthread_mutex_lock(&c->mu);
+        if (c->head == NULL && !c->failed && c->wlen > 0) { /* nothing queued: write what is buffered now */
+            pthread_mutex_unlock(&c->mu);
+            char what[64];
+            if (flush_wbuf(c, what, sizeof what) != 0) fail(c, errno, what);
+            pthread_mutex_lock(&c->mu);
+        }
         c->busy = 0;
         pthread_cond_broadcast(&c->idle);
     }
@@ -958,6 +996,7 @@ static void Committer_dealloc(Committer *c) {
         pthread_cond_destroy(&c->wake);
         pthread_cond_destroy(&c->idle);
         free(c->directory);
+        free(c->wbuf);
         for (job_item *jb = c->head; jb != NULL;) { /* left only in a forked child */
             job_item *next = jb->next;
             free_job(jb);
