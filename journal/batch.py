@@ -131,15 +131,15 @@ def frame_native(batch: EncodedBatch, seq: int, prev: bytes, now: int, size: int
 frame = frame_native if NATIVE else frame_py
 
 
+QUEUE_BATCHES = 4
+"""Batches waiting for the committer at most (the run loop's are 1,024 events): a core that outruns the disk
+waits instead of holding the whole journal in memory."""
+
+
 def new_committer(directory: Path, segment_bytes: int, sync_bytes: int) -> Any:
     """The C committer thread for a writer of `directory` (only with NATIVE)."""
     return _cframer.Committer(os.fsencode(directory), MAGIC, FORMAT_VERSION, segment_bytes, HEADER_SIZE,
                               MAX_RECORD_BYTES, SCHEMA_VERSION, sync_bytes, QUEUE_BATCHES)
-
-
-QUEUE_BATCHES = 4
-"""Batches waiting for the committer at most (the run loop's are 1,024 events): a core that outruns the disk
-waits instead of holding the whole journal in memory."""
 
 
 def payloads(frames: bytes) -> Iterator[memoryview]:
