@@ -634,12 +634,10 @@ static int create_segment(Committer *c, int64_t first_seq, const uint8_t prev[DI
 #define WRITE_BYTES (256 * 1024) /* buffered framed bytes are written once they reach this, or the queue empties */
 
 /* Write the buffered records, then fdatasync once sync_bytes are unsynced. 0, or -1 with errno and `what`. */
-static int flush_wbuf(Committer *c, char *what, size_t cap) {
-    if (c->wlen == 0) return 0;
+static int write_out(Committer *c, const uint8_t *p, size_t n, char *what, size_t cap) {
     snprintf(what, cap, "writing a segment");
-    if (write_all(c->fd, c->wbuf, c->wlen) != 0) return -1;
-    c->unsynced += (int64_t)c->wlen;
-    c->wlen = 0;
+    if (write_all(c->fd, p, n) != 0) return -1;
+    c->unsynced += (int64_t)n;
     if (c->unsynced >= c->sync_bytes) { /* the closing fsync then waits only for the last part */
         snprintf(what, cap, "syncing a segment");
         if (sync_fd(c->fd) != 0) return -1;
@@ -648,7 +646,15 @@ static int flush_wbuf(Committer *c, char *what, size_t cap) {
     return 0;
 }
 
+static int flush_wbuf(Committer *c, char *what, size_t cap) {
+    if (c->wlen == 0) return 0;
+    size_t n = c->wlen;
+    c->wlen = 0; /* written or lost: never written twice */
+    return write_out(c, c->wbuf, n, what, cap);
+}
+
 static int buffer_frames(Committer *c, const uint8_t *p, size_t n) {
+    if (n == 0) return 0;
     if (c->wlen + n > c->wcap) {
         size_t cap = c->wcap ? c->wcap : WRITE_BYTES;
         while (cap < c->wlen + n) cap *= 2;
@@ -662,22 +668,30 @@ static int buffer_frames(Committer *c, const uint8_t *p, size_t n) {
     return 0;
 }
 
-/* Frame one job and buffer it (written by flush_wbuf), rolling where a segment fills. Runs on the committer
- * thread. */
+/* A batch that cannot be framed ends the committer; the batches before it are written first, as they would
+ * have been without the buffer. */
+static void fail_framing(Committer *c, int err_no, const char *what) {
+    char ignored[64];
+    flush_wbuf(c, ignored, sizeof ignored); /* best effort: the failure reported is the framing one */
+    fail(c, err_no, what);
+}
+
+/* Frame one job and buffer it (written by flush_wbuf; a large one directly), rolling where a segment fills.
+ * Runs on the committer thread. */
 static void commit_job(Committer *c, job_item *jb) {
     job_t j;
     memset(&j, 0, sizeof j);
     char what[4200];
     size_t per_record = FRAME_HEAD + ENVELOPE_INTS + DIGEST_SIZE;
     if ((size_t)jb->count > (SIZE_MAX - jb->blob_len) / per_record) {
-        fail(c, ENOMEM, "framing a batch");
+        fail_framing(c, ENOMEM, "framing a batch");
         return;
     }
     size_t bound = jb->blob_len + (size_t)jb->count * per_record;
     j.out = malloc(bound ? bound : 1);
     j.rolls = malloc(sizeof(roll_t) * (size_t)(jb->count ? jb->count : 1));
     if (j.out == NULL || j.rolls == NULL) {
-        fail(c, ENOMEM, "framing a batch");
+        fail_framing(c, ENOMEM, "framing a batch");
         goto done;
     }
     j.blob = jb->blob;
@@ -696,7 +710,7 @@ static void commit_job(Committer *c, job_item *jb) {
     if (run_job(&j) != 0) {
         snprintf(what, sizeof what, "event %zd of the batch from seq %lld: %s", j.bad_index, (long long)jb->seq,
                  j.error);
-        fail(c, 0, what);
+        fail_framing(c, 0, what);
         goto done;
     }
     Py_ssize_t start = 0;
@@ -714,13 +728,19 @@ static void commit_job(Committer *c, job_item *jb) {
         c->unsynced = 0;
         start = j.rolls[r].end;
     }
-    if (buffer_frames(c, j.out + start, (size_t)(j.out_len - start)) != 0) {
-        fail(c, ENOMEM, "buffering framed records");
-        goto done;
-    }
-    c->seg_size += j.out_len - start;
+    size_t rest = (size_t)(j.out_len - start);
+    c->seg_size += (int64_t)rest;
     memcpy(c->prev, j.prev, DIGEST_SIZE);
-    if (c->wlen >= WRITE_BYTES && flush_wbuf(c, what, sizeof what) != 0) goto os_error;
+    if (rest >= WRITE_BYTES) { /* a large batch goes out as it is: the buffer stays below 2 * WRITE_BYTES */
+        if (flush_wbuf(c, what, sizeof what) != 0 || write_out(c, j.out + start, rest, what, sizeof what) != 0)
+            goto os_error;
+    } else {
+        if (buffer_frames(c, j.out + start, rest) != 0) {
+            fail_framing(c, ENOMEM, "buffering framed records");
+            goto done;
+        }
+        if (c->wlen >= WRITE_BYTES && flush_wbuf(c, what, sizeof what) != 0) goto os_error;
+    }
     goto done;
 os_error:
     fail(c, errno, what);

@@ -224,3 +224,27 @@ def test_a_session_with_secret_settings_is_refused_in_any_batch(tmp_path):
             with pytest.raises(ValueError, match="secret-looking settings"):
                 writer.append([*sample_events(5), session], durable=durable)
     assert list(read_records(tmp_path / "j")) == []
+
+
+@native
+def test_a_batch_that_cannot_be_framed_leaves_the_batches_before_it_written(tmp_path):
+    """The committer buffers small batches; one that fails must not take the good ones before it along."""
+    events = sample_events(63)
+    good = [framer.encode_batch(events[i:i + 3]) for i in range(0, 60, 3)]
+    bad = framer.encode_batch(events[60:63])
+    path = tmp_path / "frames"
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    committer = framer.new_committer(tmp_path, 1 << 30, 1 << 30)
+    committer.attach(fd, 0, GENESIS)
+    for i, batch in enumerate(good):
+        committer.submit(batch.blob, batch.ts, 1 + 3 * i, 7)
+    committer.submit(bad.blob[:-5], bad.ts, 61, 7)  # cut short: "the encoded events end early"
+    with pytest.raises(ValueError, match="event 2 of the batch from seq 61: the encoded events end early"):
+        committer.drain()
+    committer.stop()
+    os.close(fd)
+    expected, prev = b"", GENESIS
+    for i, batch in enumerate(good):
+        framed = framer.frame_py(batch, 1 + 3 * i, prev, 7, 0, 1 << 30)
+        expected, prev = expected + framed.frames, framed.digest
+    assert path.read_bytes() == expected
