@@ -343,6 +343,20 @@ static int run_job(job_t *j) {
     return 0;
 }
 
+/* The event times of a batch as int64 (out has room for all); -1 with an exception otherwise. */
+static int read_times(PyObject *ts_list, int64_t *out) {
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(ts_list); i++) {
+        PyObject *t = PyList_GET_ITEM(ts_list, i);
+        if (!PyLong_Check(t)) {
+            PyErr_Format(PyExc_TypeError, "event %zd: ts is not an int", i);
+            return -1;
+        }
+        out[i] = PyLong_AsLongLong(t);
+        if (out[i] == -1 && PyErr_Occurred()) return -1;
+    }
+    return 0;
+}
+
 /* Step past the header of the msgpack array of `count` encoded events; -1 with an exception otherwise. */
 static int skip_array_header(const uint8_t **pp, const uint8_t *end, Py_ssize_t count) {
     const uint8_t *p = *pp;
@@ -407,15 +421,7 @@ static PyObject *frame(PyObject *self, PyObject *args) {
         PyErr_NoMemory();
         goto done;
     }
-    for (Py_ssize_t i = 0; i < count; i++) {
-        PyObject *t = PyList_GET_ITEM(ts_list, i);
-        if (!PyLong_Check(t)) {
-            PyErr_Format(PyExc_TypeError, "event %zd: ts is not an int", i);
-            goto done;
-        }
-        ts[i] = PyLong_AsLongLong(t);
-        if (ts[i] == -1 && PyErr_Occurred()) goto done;
-    }
+    if (read_times(ts_list, ts) != 0) goto done;
     Py_ssize_t bound = (Py_ssize_t)(end - p);
     Py_ssize_t per_record = FRAME_HEAD + ENVELOPE_INTS + (prev.len > DIGEST_SIZE ? prev.len : DIGEST_SIZE);
     if (count > (PY_SSIZE_T_MAX - bound) / per_record) {
@@ -922,15 +928,7 @@ static PyObject *Committer_submit(Committer *c, PyObject *args) {
     jb->ts = malloc(sizeof(int64_t) * (size_t)(count ? count : 1));
     if (jb->blob == NULL || jb->ts == NULL) goto nomem;
     memcpy(jb->blob, p, jb->blob_len);
-    for (Py_ssize_t i = 0; i < count; i++) {
-        PyObject *t = PyList_GET_ITEM(ts_list, i);
-        if (!PyLong_Check(t)) {
-            PyErr_Format(PyExc_TypeError, "event %zd: ts is not an int", i);
-            goto error;
-        }
-        jb->ts[i] = PyLong_AsLongLong(t);
-        if (jb->ts[i] == -1 && PyErr_Occurred()) goto error;
-    }
+    if (read_times(ts_list, jb->ts) != 0) goto error;
     jb->count = count;
     jb->seq = seq;
     jb->now = now;

@@ -248,3 +248,24 @@ def test_a_batch_that_cannot_be_framed_leaves_the_batches_before_it_written(tmp_
         framed = framer.frame_py(batch, 1 + 3 * i, prev, 7, 0, 1 << 30)
         expected, prev = expected + framed.frames, framed.digest
     assert path.read_bytes() == expected
+
+
+@native
+@pytest.mark.parametrize("segment_bytes", [300, 2000, 65536])
+def test_the_committer_writes_the_journal_the_python_writer_writes(tmp_path, monkeypatch, segment_bytes):
+    """Segment rolls and headers are written twice (journal/writer.py, and in C by the committer thread):
+    the same appends must give the same files, byte for byte."""
+    events = sample_events(1500)
+
+    def write(path):
+        with JournalWriter.open(path, wall_clock=fixed_clock(), segment_bytes=segment_bytes) as writer:
+            for start in range(0, 1500, 37):
+                writer.append(events[start:start + 37], durable=start % 370 == 0)
+
+    write(tmp_path / "committer")
+    monkeypatch.setattr("journal.writer.NATIVE", False)  # batched appends framed and rolled by the Python writer
+    write(tmp_path / "python")
+    names = sorted(p.name for p in (tmp_path / "python").glob("*.seg"))
+    assert len(names) > 3 and sorted(p.name for p in (tmp_path / "committer").glob("*.seg")) == names
+    for name in names:
+        assert (tmp_path / "committer" / name).read_bytes() == (tmp_path / "python" / name).read_bytes(), name
